@@ -1,0 +1,437 @@
+"""The `beleidsradar` command: set up the archive, crawl sources, show their health, run the demo.
+
+A composition root (with crawler/settings.py): it reads the database URL from ``--database``,
+else ``BELEIDSRADAR_DATABASE_URL``, else ``./beleidsradar.db``, wires the crawler to the archive,
+and turns every expected failure into one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+try:  # Typer ≥ 0.26 vendors its own copy of Click.
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older Typer uses Click itself
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+from crawler.replay import RecordingError, read_manifest, update_manifest
+from crawler.runner import CrawlJob, run_jobs, spider_names
+from storage.db import check_schema, make_engine, normalise_url, session_factory, upgrade
+from storage.errors import StorageError
+from storage.queries import EventRow, events_of_runs, last_run_id, runs_after, totals
+from storage.runs import source_health
+
+DEFAULT_DATABASE = "beleidsradar.db"
+DEMO_RECORDING = Path(__file__).resolve().parent / "crawler" / "recordings" / "demo"
+
+console = Console()
+errors = Console(stderr=True)
+
+app = typer.Typer(
+    name="beleidsradar",
+    help="Beleidsradar: watch Dutch and EU policy sources for the National Rapporteur's researchers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        help="Archive: SQLite file or SQLAlchemy URL. Default: $BELEIDSRADAR_DATABASE_URL, "
+        "else ./beleidsradar.db.",
+        show_default=False,
+    ),
+]
+
+
+class CommandError(Exception):
+    """An expected failure: printed as one line, exit code ``code``."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def database_url(option: str | None) -> str:
+    return option or os.environ.get("BELEIDSRADAR_DATABASE_URL") or DEFAULT_DATABASE
+
+
+def _describe(url: str) -> str:
+    """The database for messages, without a password."""
+    from sqlalchemy import make_url
+
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _archive(url: str, *, require_schema: bool = True) -> Iterator[Any]:
+    engine = make_engine(url)
+    try:
+        if require_schema:
+            check_schema(engine)
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+# --- init ------------------------------------------------------------------------------------
+
+
+@app.command()
+def init(database: DatabaseOption = None) -> None:
+    """Create the archive, or upgrade its schema to this version."""
+    url = database_url(database)
+    engine = make_engine(url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        console.print(f"Archive {_describe(url)} is up to date (schema {after}).")
+    elif before is None:
+        console.print(f"Created archive {_describe(url)} (schema {after}).")
+    else:
+        console.print(f"Upgraded archive {_describe(url)} from schema {before} to {after}.")
+
+
+# --- crawl -----------------------------------------------------------------------------------
+
+
+class Progress:
+    """Live per-source counters fed by crawler signals (called from the reactor thread)."""
+
+    def __init__(self, sources: list[str]):
+        self.lock = threading.Lock()
+        self.state = {s: {"response": 0, "item": 0, "dropped": 0, "error": 0} for s in sources}
+        self.closed: set[str] = set()
+        self.pass_label = ""
+
+    def __call__(self, source: str, event: str) -> None:
+        with self.lock:
+            if event == "closed":
+                self.closed.add(source)
+            else:
+                self.state.setdefault(source, {"response": 0, "item": 0, "dropped": 0, "error": 0})
+                self.state[source][event] = self.state[source].get(event, 0) + 1
+
+    def __rich__(self) -> Table:
+        table = Table(title=self.pass_label or None, box=None, padding=(0, 2))
+        table.add_column("bron")
+        table.add_column("antwoorden", justify="right")
+        table.add_column("items", justify="right")
+        table.add_column("fouten", justify="right")
+        table.add_column("")
+        with self.lock:
+            for source, counts in self.state.items():
+                done = source in self.closed
+                table.add_row(
+                    source, str(counts["response"]), str(counts["item"]),
+                    str(counts["error"] + counts["dropped"]),
+                    "[green]klaar[/]" if done else "[yellow]bezig…[/]",
+                )
+        return table
+
+
+def _run_with_progress(
+    batches: list[list[CrawlJob]], url: str, *, verbose: bool, log_file: str | None
+) -> None:
+    sources = [job.label or job.spider for batch in batches for job in batch]
+    progress = Progress(sources)
+    with Live(progress, console=console, refresh_per_second=8, transient=False):
+        run_jobs(
+            batches,
+            database_url=url,
+            # Failures are in the run account and printed after the table; the log is for -v.
+            log_level="INFO" if verbose or log_file else "CRITICAL",
+            log_file=log_file,
+            listener=progress,
+        )
+
+
+def _summary_table(runs: list[Any], slugs: dict[int, str], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("bron", "status", "opgehaald", "nieuw", "gewijzigd", "status-wijz.",
+                   "verwijderd", "ongewijzigd", "mislukt"):
+        table.add_column(column, justify="left" if column in ("bron", "status") else "right")
+    table.add_column("eerste fout", overflow="fold", max_width=60)
+    colours = {"ok": "green", "partial": "yellow", "failed": "red", "running": "red"}
+    for run in runs:
+        first = run.errors[0]["reason"] if run.errors else ""
+        table.add_row(
+            slugs.get(run.source_id, "?"),
+            f"[{colours.get(run.status, 'white')}]{run.status}[/]",
+            str(run.fetched), str(run.new), str(run.changed), str(run.status_changes),
+            str(run.removed), str(run.unchanged), str(run.failed), first,
+        )
+    return table
+
+
+def _print_errors(runs: list[Any], slugs: dict[int, str], limit: int = 5) -> None:
+    for run in runs:
+        for error in run.errors[:limit]:
+            console.print(f"{slugs.get(run.source_id, '?')}: {error['reason']}\n    {error['url']}",
+                          markup=False, highlight=False, soft_wrap=True)
+        if len(run.errors) > limit:
+            console.print(f"{slugs.get(run.source_id, '?')}: … {run.failed - limit} meer "
+                          "(beleidsradar sources toont de laatste)", markup=False)
+
+
+def _finished_runs(url: str, after: int) -> tuple[list[Any], dict[int, str]]:
+    from sqlalchemy import select
+
+    from storage.models import Source
+
+    with _archive(url) as Session, Session() as session:
+        runs = runs_after(session, after)
+        slugs = dict(session.execute(select(Source.id, Source.slug)).all())
+        session.expunge_all()
+    return runs, slugs
+
+
+def _jobs_for(
+    sources: list[str], replay: Path | None, record: Path | None
+) -> list[CrawlJob]:
+    manifest: dict[str, Any] = read_manifest(replay) if replay else {}
+    jobs = []
+    for slug in sources:
+        cursor = None
+        if replay is not None:
+            cursor = manifest.get("sources", {}).get(slug, {}).get("cursor")
+        label = f"{slug} ({replay.name})" if replay is not None else slug
+        jobs.append(CrawlJob(slug, replay_dir=replay, record_dir=record, cursor=cursor,
+                             label=label))
+    return jobs
+
+
+@app.command()
+def crawl(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="Source slugs to crawl (default: all). See `beleidsradar sources`."),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option("--replay", help="Serve responses from this recording, not the network."),
+    ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option("--record", help="Write every live response into this recording folder."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
+    log_file: Annotated[
+        str | None, typer.Option("--log-file", help="Write Scrapy's log to this file.")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Crawl sources into the archive, with live progress and a summary per source.
+
+    Exits 1 when any source did not finish cleanly (the table says why).
+    """
+    url = database_url(database)
+    if replay is not None and record is not None:
+        raise CommandError("--replay and --record exclude each other", code=2)
+    known = spider_names()
+    chosen = list(dict.fromkeys(sources or known))
+    unknown = [s for s in chosen if s not in known]
+    if unknown:
+        raise CommandError(
+            f"unknown source {', '.join(unknown)}; known: {', '.join(known)}", code=2
+        )
+    jobs = _jobs_for(chosen, replay, record)
+    with _archive(url) as Session, Session() as session:
+        before = last_run_id(session)
+    _run_with_progress([jobs], url, verbose=verbose, log_file=log_file)
+    runs, slugs = _finished_runs(url, before)
+    if record is not None:
+        for run in runs:
+            update_manifest(
+                record, slugs[run.source_id], cursor=run.cursor_before,
+                recorded_at=datetime.now(UTC).isoformat(),
+            )
+    console.print(_summary_table(runs, slugs, "Crawl"))
+    _print_errors(runs, slugs)
+    missing = set(chosen) - {slugs[r.source_id] for r in runs}
+    if missing:
+        raise CommandError(f"no crawl run was recorded for {', '.join(sorted(missing))}")
+    bad = [slugs[r.source_id] for r in runs if r.status != "ok"]
+    if bad:
+        raise CommandError(f"not every source finished cleanly: {', '.join(bad)}")
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+@app.command("sources")
+def sources_command(database: DatabaseOption = None) -> None:
+    """List every source with its last run and health."""
+    url = database_url(database)
+    with _archive(url) as Session, Session() as session:
+        health = {h.slug: h for h in source_health(session)}
+    table = Table(title=f"Bronnen in {_describe(url)}")
+    for column in ("bron", "soort", "records", "laatste run", "status", "opgehaald", "nieuw",
+                   "gewijzigd", "mislukt", "laatst gelukt", "cursor"):
+        table.add_column(column)
+    colours = {"ok": "green", "partial": "yellow", "failed": "red", "never": "dim"}
+    for slug in sorted(set(health) | set(spider_names())):
+        h = health.get(slug)
+        if h is None:
+            table.add_row(slug, "spider", "0", "—", "[dim]nooit[/]", "", "", "", "", "—", "")
+            continue
+        run = h.last_run
+        table.add_row(
+            slug, h.kind, str(h.records), _when(run.started_at if run else None),
+            f"[{colours.get(h.health, 'white')}]{h.health}[/]",
+            str(run.fetched) if run else "", str(run.new) if run else "",
+            str(run.changed) if run else "", str(run.failed) if run else "",
+            _when(h.last_success_at),
+            ", ".join(f"{k}={v}" for k, v in sorted(h.cursor.items())),
+        )
+    console.print(table)
+    for h in health.values():
+        if h.last_run and h.last_run.errors:
+            console.print(f"[bold]{h.slug}[/]: laatste fout: {h.last_run.errors[-1]['reason']}",
+                          markup=True, highlight=False)
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+def _reference(ids: dict[str, list[str]]) -> str:
+    for scheme in ("kamerstuk", "officielebekendmakingen", "zaak", "tk-activiteit",
+                   "tk-document"):
+        if ids.get(scheme):
+            extra = ids.get("dossier", [])
+            return ids[scheme][0] + (f" (dossier {extra[0]})" if extra and scheme != "kamerstuk"
+                                     else "")
+    return ""
+
+
+def _event_line(row: EventRow) -> str:
+    detail = row.event.detail or {}
+    if row.event.kind == "status":
+        changes = detail.get("changes", {})
+        return "; ".join(f"{facet}: {old or '—'} → {new}" for facet, (old, new) in changes.items())
+    if row.event.kind == "changed":
+        return (f"versie {detail.get('from_version', '?')} → {detail.get('from_version', 0) + 1}: "
+                f"+{detail.get('words_added', 0)} / −{detail.get('words_removed', 0)} woorden")
+    return ""
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Folder for the demo archive (default: a new folder here)."),
+    ] = None,
+) -> None:
+    """Crawl the bundled Tweede Kamer recording (two weekly visits) into a fresh archive.
+
+    Runs the real Scrapy engine, spider and pipelines on recorded responses: no network needed.
+    """
+    if directory is None:
+        directory = Path(f"beleidsradar-demo-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    if directory.exists() and any(directory.iterdir()):
+        raise CommandError(f"{directory} exists and is not empty; choose another --dir", code=2)
+    visits = sorted(p for p in DEMO_RECORDING.iterdir() if (p / "manifest.json").exists()) \
+        if DEMO_RECORDING.is_dir() else []
+    if not visits:
+        raise CommandError(f"the bundled recording is missing from {DEMO_RECORDING}")
+    directory.mkdir(parents=True, exist_ok=True)
+    db_path = directory.resolve() / "beleidsradar.db"
+    url = str(db_path)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    console.print(f"Archief aangemaakt: [bold]{db_path}[/]")
+    for visit in visits:
+        note = read_manifest(visit).get("description", "")
+        console.print(f"  opname [bold]{visit.name}[/]: {note}")
+
+    batches = [_jobs_for(["tweedekamer"], visit, None) for visit in visits]
+    _run_with_progress(batches, url, verbose=False, log_file=str(directory / "crawl.log"))
+
+    runs, slugs = _finished_runs(url, 0)
+    for visit, run in zip(visits, runs, strict=False):
+        console.print(_summary_table([run], slugs, f"Bezoek {visit.name}"))
+    with _archive(url) as Session, Session() as session:
+        total = totals(session)
+        rows = events_of_runs(session, [r.id for r in runs[1:]]) if len(runs) > 1 else []
+    console.print(
+        f"Opgeslagen: {total.documents} documenten, {total.records} records, "
+        f"{total.versions} versies, {total.identifiers} identificatoren; gebeurtenissen: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(total.events.items()))
+    )
+    if rows:
+        table = Table(title=f"Wat er bij het laatste bezoek ({visits[-1].name}) veranderde")
+        for column in ("soort", "type", "titel", "kenmerk", "wat"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            if row.event.kind == "new" and len(rows) > 30:
+                continue
+            table.add_row(row.event.kind, row.record.doc_type or "", row.record.title[:90],
+                          _reference(row.identifiers), _event_line(row))
+        console.print(table)
+    console.print(
+        f"Archief: {db_path}\nLog: {directory / 'crawl.log'}\n"
+        f"Verder: beleidsradar --help, of beleidsradar sources --database {db_path}"
+    )
+    bad = [r for r in runs if r.status != "ok"]
+    if bad or len(runs) != len(visits):
+        raise CommandError("the demo crawl did not finish cleanly (see the tables above)")
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    errors.print(f"beleidsradar: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: expected failures become one line and an exit code."""
+    handlers: list[tuple[type[BaseException], Callable[[BaseException], tuple[str, int]]]] = [
+        (CommandError, lambda e: (str(e), e.code)),  # type: ignore[attr-defined]
+        (StorageError, lambda e: (f"database: {e}", 1)),
+        (RecordingError, lambda e: (str(e), 2)),
+        (click_exceptions.UsageError, lambda e: (f"{e.format_message()} (try --help)", 2)),  # type: ignore[attr-defined]
+        (click_exceptions.ClickException, lambda e: (e.format_message(), 1)),  # type: ignore[attr-defined]
+        (typer.Abort, lambda e: ("aborted", 130)),
+    ]
+    try:
+        app(args=argv, standalone_mode=False, prog_name="beleidsradar")
+    except typer.Exit as exit_:
+        raise SystemExit(exit_.exit_code) from None
+    except BaseException as exc:  # noqa: BLE001 - re-raised unless it is one we expect
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            raise SystemExit(2) from None  # the help text was printed already
+        for kind, handle in handlers:
+            if isinstance(exc, kind):
+                message, code = handle(exc)
+                _fail(message, code)
+        raise
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

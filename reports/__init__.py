@@ -1,0 +1,1 @@
+"""Weekly digests built from the archive (the digest issue). Nothing here yet."""

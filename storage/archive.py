@@ -1,0 +1,362 @@
+"""Recording what a source said: records, append-only versions and typed change events.
+
+``record_observation`` is the one way anything enters the archive. It is idempotent: feeding the
+same observation twice stores nothing the second time, so a re-run crawl (or a source that
+re-publishes a burst of unchanged rows) never duplicates records, versions or events.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitors.text import clean, words
+from storage.columns import jsonable
+from storage.models import ChangeEvent, Document, EventKind, Identifier, Record, Source, Version
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one source said about one record at one moment: the archive's input.
+
+    ``key`` is the source's own stable id for the record (never a row number); ``identifiers``
+    are the (scheme, value) pairs the source states, e.g. ("kamerstuk", "kst-36547-3").
+    ``status`` holds facets of where the item stands (a vote, a stage); a change of a facet is a
+    ``status`` event, not a new version. ``removed`` marks a deletion at the source.
+    """
+
+    source: str
+    key: str
+    url: str
+    fetched_at: datetime
+    title: str = ""
+    text: str = ""
+    doc_type: str | None = None
+    published_at: datetime | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()
+    status: Mapping[str, str] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    removed: bool = False
+
+
+class Outcome(enum.StrEnum):
+    NEW = "new"
+    CHANGED = "changed"  # content changed (a status facet may have changed too)
+    STATUS = "status"  # only status facets changed
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+    IGNORED = "ignored"  # a removal of something we never had, or already removed
+
+
+@dataclass
+class Result:
+    outcome: Outcome
+    record_id: int | None = None
+    document_id: int | None = None
+    version_id: int | None = None
+    events: list[ChangeEvent] = field(default_factory=list)
+
+    @property
+    def status_changed(self) -> bool:
+        return any(e.kind == EventKind.STATUS for e in self.events)
+
+
+def content_hash(title: str, text: str) -> str:
+    """SHA-256 of the normalised title and text: what counts as 'the content changed'."""
+    payload = clean(title) + "\n" + clean(text)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def ensure_source(
+    session: Session, slug: str, *, kind: str, title: str, url: str | None = None
+) -> Source:
+    """The Source row for ``slug``, created on first use."""
+    source = session.scalars(select(Source).where(Source.slug == slug)).one_or_none()
+    if source is None:
+        source = Source(slug=slug, kind=kind, title=title, url=url, config={}, cursor={})
+        session.add(source)
+        session.flush()
+    return source
+
+
+def record_observation(
+    session: Session,
+    source: Source,
+    obs: Observation,
+    *,
+    now: datetime,
+    crawl_run_id: int | None = None,
+) -> Result:
+    """Store ``obs`` and return what it meant. The caller owns the transaction (commit/rollback)."""
+    record = session.scalars(
+        select(Record).where(Record.source_id == source.id, Record.key == obs.key)
+    ).one_or_none()
+
+    if obs.removed:
+        return _remove(session, record, now=now, crawl_run_id=crawl_run_id)
+    if record is None:
+        return _create(session, source, obs, now=now, crawl_run_id=crawl_run_id)
+    return _update(session, record, obs, now=now, crawl_run_id=crawl_run_id)
+
+
+def _create(
+    session: Session, source: Source, obs: Observation, *, now: datetime, crawl_run_id: int | None
+) -> Result:
+    title = clean(obs.title)
+    digest = content_hash(obs.title, obs.text)
+    document = Document(
+        title=title,
+        doc_type=obs.doc_type,
+        published_at=obs.published_at,
+        first_seen_at=now,
+        last_changed_at=now,
+    )
+    session.add(document)
+    session.flush()
+    record = Record(
+        source_id=source.id,
+        document_id=document.id,
+        key=obs.key,
+        url=obs.url,
+        title=title,
+        doc_type=obs.doc_type,
+        content_hash=digest,
+        status=dict(obs.status),
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    session.add(record)
+    session.flush()
+    _add_identifiers(session, record, obs.identifiers)
+    version = _add_version(session, record, obs, number=1, digest=digest, crawl_run_id=crawl_run_id)
+    event = _event(
+        session, EventKind.NEW, record, version, now=now, crawl_run_id=crawl_run_id,
+        detail={"status": dict(obs.status)} if obs.status else {},
+    )
+    return Result(Outcome.NEW, record.id, document.id, version.id, [event])
+
+
+def _update(
+    session: Session, record: Record, obs: Observation, *, now: datetime, crawl_run_id: int | None
+) -> Result:
+    record.last_seen_at = now
+    record.url = obs.url or record.url
+    _add_identifiers(session, record, obs.identifiers)
+    events: list[ChangeEvent] = []
+    version: Version | None = None
+    restored = record.removed_at is not None
+
+    digest = content_hash(obs.title, obs.text)
+    if digest != record.content_hash or restored:
+        previous = session.scalars(
+            select(Version)
+            .where(Version.record_id == record.id)
+            .order_by(Version.number.desc())
+            .limit(1)
+        ).one()
+        if digest != record.content_hash:
+            version = _add_version(
+                session, record, obs, number=previous.number + 1, digest=digest,
+                crawl_run_id=crawl_run_id,
+            )
+        detail = _diff_summary(previous, obs) if version is not None else {}
+        if restored:
+            detail["restored"] = True
+            record.removed_at = None
+        record.content_hash = digest
+        record.title = clean(obs.title)
+        record.doc_type = obs.doc_type
+        events.append(
+            _event(session, EventKind.CHANGED, record, version, now=now,
+                   crawl_run_id=crawl_run_id, detail=detail)
+        )
+
+    status_changes = {
+        facet: [record.status.get(facet), value]
+        for facet, value in obs.status.items()
+        if record.status.get(facet) != value
+    }
+    if status_changes:
+        record.status = {**record.status, **obs.status}
+        if not _fold_into_run_event(session, record, status_changes, crawl_run_id):
+            events.append(
+                _event(session, EventKind.STATUS, record, version, now=now,
+                       crawl_run_id=crawl_run_id, detail={"changes": status_changes})
+            )
+
+    if not events:
+        return Result(Outcome.UNCHANGED, record.id, record.document_id)
+
+    document = session.get(Document, record.document_id)
+    assert document is not None
+    document.last_changed_at = now
+    document.removed_at = None
+    if version is not None:
+        document.title = record.title
+        document.doc_type = obs.doc_type or document.doc_type
+        document.published_at = obs.published_at or document.published_at
+    outcome = Outcome.CHANGED if events[0].kind == EventKind.CHANGED else Outcome.STATUS
+    return Result(
+        outcome, record.id, record.document_id, version.id if version else None, events
+    )
+
+
+def _fold_into_run_event(
+    session: Session,
+    record: Record,
+    changes: dict[str, list[str | None]],
+    crawl_run_id: int | None,
+) -> bool:
+    """Merge status changes into this run's earlier event for the record, if there is one.
+
+    A source can state one record several times in a run (a motion's own row, then the vote on
+    it); the order is up to the source and the network. Folding makes the outcome independent
+    of that order: a record new in this run gets one `new` event with its final status, and an
+    existing one gets one `status` event from its state before the run to its state after.
+    """
+    if crawl_run_id is None:
+        return False
+    earlier = session.scalars(
+        select(ChangeEvent)
+        .where(
+            ChangeEvent.record_id == record.id,
+            ChangeEvent.crawl_run_id == crawl_run_id,
+            ChangeEvent.kind.in_([EventKind.NEW.value, EventKind.STATUS.value]),
+        )
+        .order_by(ChangeEvent.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if earlier is None:
+        return False
+    if earlier.kind == EventKind.NEW.value:
+        earlier.detail = {**earlier.detail, "status": dict(record.status)}
+        return True
+    merged = {facet: list(pair) for facet, pair in earlier.detail.get("changes", {}).items()}
+    for facet, (before, after) in changes.items():
+        merged[facet] = [merged[facet][0] if facet in merged else before, after]
+    earlier.detail = {
+        **earlier.detail,
+        "changes": {facet: pair for facet, pair in merged.items() if pair[0] != pair[1]},
+    }
+    return True
+
+
+def _remove(
+    session: Session, record: Record | None, *, now: datetime, crawl_run_id: int | None
+) -> Result:
+    if record is None or record.removed_at is not None:
+        return Result(Outcome.IGNORED, record.id if record else None)
+    record.removed_at = now
+    record.last_seen_at = now
+    event = _event(session, EventKind.REMOVED, record, None, now=now, crawl_run_id=crawl_run_id,
+                   detail={})
+    session.flush()
+    remaining = session.scalars(
+        select(Record.id).where(
+            Record.document_id == record.document_id, Record.removed_at.is_(None)
+        )
+    ).first()
+    if remaining is None:
+        document = session.get(Document, record.document_id)
+        assert document is not None
+        document.removed_at = now
+        document.last_changed_at = now
+    return Result(Outcome.REMOVED, record.id, record.document_id, None, [event])
+
+
+def _add_identifiers(
+    session: Session, record: Record, identifiers: tuple[tuple[str, str], ...]
+) -> None:
+    if not identifiers:
+        return
+    existing = set(
+        session.execute(
+            select(Identifier.scheme, Identifier.value).where(Identifier.record_id == record.id)
+        )
+    )
+    for scheme, value in dict.fromkeys(identifiers):
+        if (scheme, value) not in existing:
+            session.add(
+                Identifier(
+                    record_id=record.id, document_id=record.document_id, scheme=scheme, value=value
+                )
+            )
+
+
+def _add_version(
+    session: Session,
+    record: Record,
+    obs: Observation,
+    *,
+    number: int,
+    digest: str,
+    crawl_run_id: int | None,
+) -> Version:
+    version = Version(
+        record_id=record.id,
+        document_id=record.document_id,
+        number=number,
+        content_hash=digest,
+        title=clean(obs.title),
+        text=obs.text,
+        doc_type=obs.doc_type,
+        published_at=obs.published_at,
+        meta=jsonable(dict(obs.meta)),
+        fetched_at=obs.fetched_at,
+        crawl_run_id=crawl_run_id,
+        created_at=obs.fetched_at,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _event(
+    session: Session,
+    kind: EventKind,
+    record: Record,
+    version: Version | None,
+    *,
+    now: datetime,
+    crawl_run_id: int | None,
+    detail: dict[str, Any],
+) -> ChangeEvent:
+    event = ChangeEvent(
+        kind=kind.value,
+        document_id=record.document_id,
+        record_id=record.id,
+        version_id=version.id if version else None,
+        crawl_run_id=crawl_run_id,
+        detected_at=now,
+        detail=jsonable(detail),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _diff_summary(previous: Version, obs: Observation) -> dict[str, Any]:
+    """Word counts added and removed between the previous version and this observation."""
+    before = words(previous.title) + words(previous.text)
+    after = words(obs.title) + words(obs.text)
+    added = removed = 0
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op in ("replace", "delete"):
+            removed += a1 - a0
+        if op in ("replace", "insert"):
+            added += b1 - b0
+    return {
+        "from_version": previous.number,
+        "words_added": added,
+        "words_removed": removed,
+        "title_changed": clean(previous.title) != clean(obs.title),
+    }

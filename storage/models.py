@@ -1,0 +1,292 @@
+"""The archive's tables, as SQLAlchemy 2 typed models.
+
+A *document* is the work (one Kamerstuk, one ruling); a *record* is one source's copy of it, with
+its URL and the identifiers that source states. Every content change of a record is a new
+*version* (append-only, identified by a content hash); every movement is a *change event*
+(`new`, `changed`, `status`, `removed`). *Crawl runs* account for each visit to a source;
+*digests* and the *digest ledger* record what was reported to researchers.
+
+Schema changes go through Alembic (``storage/migrations``); never edit a table without a migration.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.columns import PortableJSON, UTCDateTime, utcnow
+
+# Deterministic constraint names, so migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+timestamp = Annotated[datetime, mapped_column(UTCDateTime(), nullable=False)]
+opt_timestamp = Annotated[datetime | None, mapped_column(UTCDateTime(), nullable=True)]
+json_dict = Annotated[dict[str, Any], mapped_column(PortableJSON, nullable=False, default=dict)]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EventKind(enum.StrEnum):
+    """What happened to a document, as the digest reports it."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    STATUS = "status"
+    REMOVED = "removed"
+
+
+class RunStatus(enum.StrEnum):
+    """How a crawl run ended."""
+
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"  # some requests or items failed; the rest was stored
+    FAILED = "failed"  # nothing useful came back
+
+
+class Source(Base):
+    """A source we watch: a built-in spider, or a feed or page a researcher added."""
+
+    __tablename__ = "source"
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # spider | feed | page
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(Text)
+    config: Mapped[json_dict]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Incremental-sync position, e.g. {"Document": "2026-11-20T16:59:01.1234567Z"}.
+    #: Only advanced to what a completed run actually received.
+    cursor: Mapped[json_dict]
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+    runs: Mapped[list[CrawlRun]] = relationship(back_populates="source")
+
+
+class Document(Base):
+    """The work: one Kamerstuk, one motion, one ruling, however many sources carry it."""
+
+    __tablename__ = "document"
+
+    id: Mapped[intpk]
+    title: Mapped[str] = mapped_column(Text, default="")
+    doc_type: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[opt_timestamp]
+    first_seen_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    last_changed_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    #: Set when every record of the document was removed at its source.
+    removed_at: Mapped[opt_timestamp]
+
+    records: Mapped[list[Record]] = relationship(back_populates="document")
+
+
+class Record(Base):
+    """One source's copy of a document, keyed by the source's own stable id."""
+
+    __tablename__ = "record"
+    __table_args__ = (UniqueConstraint("source_id", "key"),)
+
+    id: Mapped[intpk]
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    #: Source-local identity, e.g. "Document/a108d79f-62cb-4dff-a900-5ae8bcc2aeac".
+    key: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    doc_type: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: Current status facets, e.g. {"besluit": "Stemmen - aangenomen"}; changes are `status` events.
+    status: Mapped[json_dict]
+    first_seen_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    removed_at: Mapped[opt_timestamp]
+
+    source: Mapped[Source] = relationship()
+    document: Mapped[Document] = relationship(back_populates="records")
+    identifiers: Mapped[list[Identifier]] = relationship(back_populates="record")
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="record", order_by="Version.number"
+    )
+
+
+class Identifier(Base):
+    """An identifier a source states for a record: kamerstuk kst-36547-3, dossier 36547, …"""
+
+    __tablename__ = "identifier"
+    __table_args__ = (
+        UniqueConstraint("record_id", "scheme", "value"),
+        Index("ix_identifier_scheme_value", "scheme", "value"),
+    )
+
+    id: Mapped[intpk]
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    scheme: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(300))
+
+    record: Mapped[Record] = relationship(back_populates="identifiers")
+
+
+class Version(Base):
+    """One content state of a record. Inserted, never updated."""
+
+    __tablename__ = "version"
+    __table_args__ = (UniqueConstraint("record_id", "number"),)
+
+    id: Mapped[intpk]
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    doc_type: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[opt_timestamp]
+    #: What the source said beyond title and text (dates, actors, links), kept as received.
+    meta: Mapped[json_dict]
+    fetched_at: Mapped[timestamp]
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+    record: Mapped[Record] = relationship(back_populates="versions")
+
+
+class ChangeEvent(Base):
+    """Something the digest can report: a document appeared, changed, moved, or was removed."""
+
+    __tablename__ = "change_event"
+    __table_args__ = (
+        CheckConstraint("kind IN ('new', 'changed', 'status', 'removed')", name="kind"),
+        Index("ix_change_event_detected_at", "detected_at"),
+    )
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(20))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    detected_at: Mapped[timestamp]
+    #: For `changed`: word counts added/removed; for `status`: {facet: [before, after]}.
+    detail: Mapped[json_dict]
+
+    document: Mapped[Document] = relationship()
+    record: Mapped[Record] = relationship()
+
+
+class Topic(Base):
+    """A watch topic: a named, saved query (see the monitors issue for the query language)."""
+
+    __tablename__ = "topic"
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    query: Mapped[str] = mapped_column(Text)
+    #: Optional language variants of the query, e.g. {"en": "...", "nl": "..."}.
+    variants: Mapped[json_dict]
+    exclusions: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Match(Base):
+    """A topic matched a document version; `reason` says which clause matched where."""
+
+    __tablename__ = "match"
+    __table_args__ = (UniqueConstraint("topic_id", "version_id"),)
+
+    id: Mapped[intpk]
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+    strength: Mapped[str] = mapped_column(String(20), default="strong")  # strong | weak (fuzzy only)
+    reason: Mapped[json_dict]
+    matched_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class CrawlRun(Base):
+    """The account of one visit to one source: what was fetched, new, changed, failed, and why."""
+
+    __tablename__ = "crawl_run"
+
+    id: Mapped[intpk]
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    started_at: Mapped[timestamp]
+    finished_at: Mapped[opt_timestamp]
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING.value)
+    #: Where responses came from: "live", or "replay:<dir>".
+    mode: Mapped[str] = mapped_column(String(500), default="live")
+    fetched: Mapped[int] = mapped_column(Integer, default=0)  # responses received
+    items: Mapped[int] = mapped_column(Integer, default=0)  # items the spider produced
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    status_changes: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)  # failed requests + failed items
+    #: Up to ERROR_LIMIT entries of {"url": ..., "reason": ...}.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(PortableJSON, default=list)
+    cursor_before: Mapped[json_dict]
+    cursor_after: Mapped[json_dict]
+    finish_reason: Mapped[str | None] = mapped_column(String(100))
+
+    source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class Digest(Base):
+    """A digest as built (and possibly sent), kept so it can be shown or re-sent exactly."""
+
+    __tablename__ = "digest"
+
+    id: Mapped[intpk]
+    week: Mapped[str] = mapped_column(String(10))  # ISO week, e.g. "2026-W48"
+    lang: Mapped[str] = mapped_column(String(5), default="nl")
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    #: The topic definitions used, as they were at build time.
+    topics: Mapped[list[dict[str, Any]]] = mapped_column(PortableJSON, default=list)
+    html: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    markdown: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[opt_timestamp]
+
+
+class DigestEntry(Base):
+    """The ledger: which change event a digest reported, under which topic."""
+
+    __tablename__ = "digest_entry"
+    __table_args__ = (UniqueConstraint("digest_id", "event_id", "topic_id"),)
+
+    id: Mapped[intpk]
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digest.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("change_event.id"), index=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))

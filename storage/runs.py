@@ -1,0 +1,120 @@
+"""Crawl-run accounting: every visit to a source leaves a row saying what came back and why not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.columns import jsonable
+from storage.models import CrawlRun, Document, Record, RunStatus, Source
+
+#: At most this many error entries are kept per run; the count in `failed` is always complete.
+ERROR_LIMIT = 200
+
+
+def start_run(
+    session: Session, source: Source, *, mode: str, now: datetime
+) -> CrawlRun:
+    run = CrawlRun(
+        source_id=source.id,
+        started_at=now,
+        status=RunStatus.RUNNING.value,
+        mode=mode,
+        errors=[],
+        cursor_before=dict(source.cursor or {}),
+        cursor_after=dict(source.cursor or {}),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def add_error(run: CrawlRun, url: str | None, reason: str) -> None:
+    """Count a failure and keep its reason (the first ERROR_LIMIT of them)."""
+    run.failed += 1
+    if len(run.errors) < ERROR_LIMIT:
+        run.errors = [*run.errors, {"url": url, "reason": reason}]
+
+
+def finish_run(
+    session: Session,
+    run: CrawlRun,
+    *,
+    now: datetime,
+    finish_reason: str,
+    cursor: dict[str, Any] | None,
+) -> CrawlRun:
+    """Close the run, decide its status and, if given, advance the source's cursor."""
+    run.finished_at = now
+    run.finish_reason = finish_reason
+    stored = run.new + run.changed + run.status_changes + run.removed + run.unchanged
+    if finish_reason != "finished" and not run.errors:
+        add_error(run, None, f"crawl stopped early: {finish_reason}")
+    if run.failed == 0:
+        run.status = RunStatus.OK.value
+    elif stored > 0 or run.fetched > run.failed:
+        run.status = RunStatus.PARTIAL.value
+    else:
+        run.status = RunStatus.FAILED.value
+    if cursor is not None:
+        source = session.get(Source, run.source_id)
+        assert source is not None
+        source.cursor = jsonable(cursor)
+        run.cursor_after = jsonable(cursor)
+    return run
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    slug: str
+    title: str
+    kind: str
+    records: int
+    documents: int
+    last_run: CrawlRun | None
+    last_success_at: datetime | None
+    cursor: dict[str, Any]
+
+    @property
+    def health(self) -> str:
+        """ok | partial | failed | never — of the most recent run."""
+        if self.last_run is None:
+            return "never"
+        return self.last_run.status
+
+
+def source_health(session: Session) -> list[SourceHealth]:
+    """Every known source with its record count, last run and last successful run."""
+    result = []
+    for source in session.scalars(select(Source).order_by(Source.slug)):
+        last = session.scalars(
+            select(CrawlRun)
+            .where(CrawlRun.source_id == source.id)
+            .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+            .limit(1)
+        ).one_or_none()
+        last_ok = session.scalar(
+            select(func.max(CrawlRun.finished_at)).where(
+                CrawlRun.source_id == source.id, CrawlRun.status == RunStatus.OK.value
+            )
+        )
+        records = session.scalar(
+            select(func.count(Record.id)).where(Record.source_id == source.id)
+        ) or 0
+        documents = session.scalar(
+            select(func.count(func.distinct(Document.id)))
+            .join(Record, Record.document_id == Document.id)
+            .where(Record.source_id == source.id)
+        ) or 0
+        result.append(
+            SourceHealth(
+                slug=source.slug, title=source.title, kind=source.kind, records=records,
+                documents=documents, last_run=last, last_success_at=last_ok,
+                cursor=dict(source.cursor or {}),
+            )
+        )
+    return result

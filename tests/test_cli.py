@@ -1,0 +1,100 @@
+"""The command line: help everywhere, one-line errors, the demo as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ["init", "crawl", "sources", "demo"]
+
+
+def cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, %r); import cli; cli.main()" % str(ROOT), *args],
+        capture_output=True, text=True, cwd=cwd, timeout=300,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_on_every_command(command: str | None) -> None:
+    result = cli(*([command] if command else []), "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+    if command is None:
+        for name in COMMANDS:
+            assert name in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (["sources", "--database", "/nonexistent/folder/a.db"],
+         "beleidsradar: database: folder /nonexistent/folder does not exist", 1),
+        (["crawl", "--bogus"], "beleidsradar: No such option: --bogus", 2),
+        (["crawl", "nosuchsource"], "beleidsradar: unknown source nosuchsource; known:", 2),
+        (["crawl", "--replay", "/nonexistent/rec"],
+         "beleidsradar: recording folder /nonexistent/rec does not exist", 2),
+        (["crawl", "--replay", "a", "--record", "b"],
+         "beleidsradar: --replay and --record exclude each other", 2),
+        (["sources", "--database", "postgresql://nobody@127.0.0.1:1/none"],
+         "beleidsradar: database: connection", 1),
+        (["init", "--database", "notadriver://x"], "beleidsradar: database:", 1),
+    ],
+)
+def test_errors_are_one_line_without_traceback(tmp_path: Path, args, message, code) -> None:
+    db = tmp_path / "a.db"
+    subprocess.run([sys.executable, "-c", f"import cli; cli.main(['init', '--database', {str(db)!r}])"],
+                   cwd=ROOT, check=True, capture_output=True)
+    if "--database" not in args:
+        args = [*args, "--database", str(db)]
+    result = cli(*args)
+    assert result.returncode == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(message)
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_missing_schema_says_run_init(tmp_path: Path) -> None:
+    result = cli("sources", "--database", str(tmp_path / "new.db"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "beleidsradar: database: the database has no schema yet: run `beleidsradar init`")
+
+
+def test_database_from_environment_then_default(tmp_path: Path) -> None:
+    env_db = tmp_path / "env.db"
+    assert cli("init", env={"BELEIDSRADAR_DATABASE_URL": str(env_db)}).returncode == 0
+    assert env_db.exists()
+    clean_env = {k: v for k, v in os.environ.items() if k != "BELEIDSRADAR_DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, %r); import cli; cli.main(['init'])" % str(ROOT)],
+        capture_output=True, text=True, cwd=tmp_path, env=clean_env, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "beleidsradar.db").exists()
+
+
+@pytest.mark.slow
+def test_demo_runs_the_real_crawl_into_a_fresh_archive(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    result = cli("demo", "--dir", str(target), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (target / "beleidsradar.db").exists()
+    out = result.stdout
+    assert str(target / "beleidsradar.db") in out
+    assert "Bezoek 1-week47" in out and "Bezoek 2-week48" in out
+    assert "Voor 143, Tegen 7" in out  # the vote on the motion in week 48
+    assert "Gepland → Uitgevoerd" in out  # the committee debate took place
+    assert "removed" in out and "changed" in out
+    again = cli("demo", "--dir", str(target), cwd=tmp_path)
+    assert again.returncode == 2
+    assert "exists and is not empty" in again.stderr
+    sources = cli("sources", "--database", str(target / "beleidsradar.db"))
+    assert sources.returncode == 0 and "tweedekamer" in sources.stdout
