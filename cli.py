@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.text import Text
 from rich.table import Table
 
 try:  # Typer ≥ 0.26 vendors its own copy of Click.
@@ -325,11 +326,29 @@ def _reference(ids: dict[str, list[str]]) -> str:
     return ""
 
 
+#: Dutch labels for status facets; facets not listed here are not shown in the summary.
+FACET_LABELS = {
+    "besluit": "besluit",
+    "stemming": "stemming",
+    "besluit_datum": "datum besluit",
+    "afgedaan": "afgedaan",
+    "kabinetsappreciatie": "kabinetsappreciatie",
+    "behandelstatus": "behandelstatus",
+    "zaak_status": "status zaak",
+    "activiteit_status": "status",
+    "datum": "datum",
+    "locatie": "locatie",
+}
+
+
 def _event_line(row: EventRow) -> str:
     detail = row.event.detail or {}
     if row.event.kind == "status":
         changes = detail.get("changes", {})
-        return "; ".join(f"{facet}: {old or '—'} → {new}" for facet, (old, new) in changes.items())
+        return "; ".join(
+            f"{label}: {changes[facet][0] or '—'} → {changes[facet][1]}"
+            for facet, label in FACET_LABELS.items() if facet in changes
+        )
     if row.event.kind == "changed":
         return (f"versie {detail.get('from_version', '?')} → {detail.get('from_version', 0) + 1}: "
                 f"+{detail.get('words_added', 0)} / −{detail.get('words_removed', 0)} woorden")
@@ -384,13 +403,21 @@ def demo(
     )
     if rows:
         table = Table(title=f"Wat er bij het laatste bezoek ({visits[-1].name}) veranderde")
-        for column in ("soort", "type", "titel", "kenmerk", "wat"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            if row.event.kind == "new" and len(rows) > 30:
-                continue
-            table.add_row(row.event.kind, row.record.doc_type or "", row.record.title[:90],
-                          _reference(row.identifiers), _event_line(row))
+        table.add_column("", no_wrap=True)
+        table.add_column("document", ratio=3)
+        table.add_column("wat", ratio=2)
+        labels = {"new": "nieuw", "changed": "gewijzigd", "status": "status",
+                  "removed": "verwijderd"}
+        order = {"status": 0, "changed": 1, "removed": 2, "new": 3}
+        for row in sorted(rows, key=lambda r: order.get(r.event.kind, 9)):
+            title = row.record.title if len(row.record.title) <= 100 \
+                else row.record.title[:99] + "…"
+            kind = row.record.doc_type or ""
+            heading = title if not kind or title.startswith(kind) else f"{kind}: {title}"
+            document = Text(heading)
+            document.append("\n" + _reference(row.identifiers), style="dim")
+            table.add_row(labels.get(row.event.kind, row.event.kind), document,
+                          Text(_event_line(row)))
         console.print(table)
     console.print(
         f"Archief: {db_path}\nLog: {directory / 'crawl.log'}\n"
