@@ -33,6 +33,25 @@ from storage.db import check_schema, make_engine, normalise_url, session_factory
 from storage.errors import StorageError
 from storage.queries import EventRow, events_of_runs, last_run_id, runs_after, totals
 from storage.runs import source_health
+from storage.topics import (
+    active_matcher,
+    backfill,
+    backtest,
+    definition_of,
+    get_topic,
+    import_topics,
+    list_topics,
+    recent_matches,
+    revisions,
+    save_topic,
+    set_active,
+    topic_counts,
+    weeks_between,
+)
+from monitors.errors import MonitorError, QuerySyntaxError
+from monitors.matching import Matcher, TopicQuery
+from monitors.query import parse
+from monitors.topics import DEFAULT_TOPICS, Topic, check_examples, dump_topics, load_topics
 
 DEFAULT_DATABASE = "beleidsradar.db"
 DEMO_RECORDING = Path(__file__).resolve().parent / "crawler" / "recordings" / "demo"
@@ -68,6 +87,14 @@ class CommandError(Exception):
         self.code = code
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _who(by: str | None) -> str:
+    return by or os.environ.get("BELEIDSRADAR_USER") or os.environ.get("USER") or "cli"
+
+
 def database_url(option: str | None) -> str:
     return option or os.environ.get("BELEIDSRADAR_DATABASE_URL") or DEFAULT_DATABASE
 
@@ -97,17 +124,32 @@ def _archive(url: str, *, require_schema: bool = True) -> Iterator[Any]:
 def init(database: DatabaseOption = None) -> None:
     """Create the archive, or upgrade its schema to this version."""
     url = database_url(database)
-    engine = make_engine(url)
-    try:
-        before, after = upgrade(engine)
-    finally:
-        engine.dispose()
+    before, after, imported = _init_archive(url)
     if before == after:
         console.print(f"Archive {_describe(url)} is up to date (schema {after}).")
     elif before is None:
         console.print(f"Created archive {_describe(url)} (schema {after}).")
     else:
         console.print(f"Upgraded archive {_describe(url)} from schema {before} to {after}.")
+    if imported:
+        console.print(f"Imported {imported[0]} default topics from {DEFAULT_TOPICS.name} "
+                      f"({imported[1]} matches in the archive).")
+
+
+def _init_archive(url: str) -> tuple[str | None, str, tuple[int, int] | None]:
+    """Upgrade the schema; a new archive (no topics yet) gets the default topics."""
+    engine = make_engine(url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    with _archive(url) as Session, Session.begin() as session:
+        if list_topics(session):
+            return before, after, None
+        created, _, matches = import_topics(
+            session, load_topics(DEFAULT_TOPICS), by="beleidsradar init", now=_now()
+        )
+    return before, after, (len(created), matches)
 
 
 # --- crawl -----------------------------------------------------------------------------------
@@ -377,12 +419,9 @@ def demo(
     directory.mkdir(parents=True, exist_ok=True)
     db_path = directory.resolve() / "beleidsradar.db"
     url = str(db_path)
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    console.print(f"Archief aangemaakt: [bold]{db_path}[/]")
+    _, _, imported = _init_archive(url)
+    console.print(f"Archief aangemaakt: [bold]{db_path}[/] met {imported[0] if imported else 0} "
+                  f"onderwerpen uit {DEFAULT_TOPICS.name}")
     for visit in visits:
         note = read_manifest(visit).get("description", "")
         console.print(f"  opname [bold]{visit.name}[/]: {note}")
@@ -419,6 +458,22 @@ def demo(
             table.add_row(labels.get(row.event.kind, row.event.kind), document,
                           Text(_event_line(row)))
         console.print(table)
+    with _archive(url) as Session, Session() as session:
+        counts = topic_counts(session)
+        topics_table = Table(title="Onderwerpen: documenten met een treffer (na beide bezoeken)")
+        topics_table.add_column("onderwerp")
+        topics_table.add_column("documenten", justify="right")
+        topics_table.add_column("voorbeeld", overflow="fold")
+        for row in list_topics(session, active_only=True):
+            strong, weak = counts.get(row.id, (0, 0))
+            example = recent_matches(session, row, limit=1)
+            sample = Text("")
+            if example:
+                match, document = example[0]
+                sample = Text(document.title[:80] + "\n", style="dim")
+                sample.append_text(_hit_text(match.reason["hits"][0]))
+            topics_table.add_row(Text(row.title), f"{strong + weak}", sample)
+        console.print(topics_table)
     console.print(
         f"Archief: {db_path}\nLog: {directory / 'crawl.log'}\n"
         f"Verder: beleidsradar --help, of beleidsradar sources --database {db_path}"
@@ -426,6 +481,294 @@ def demo(
     bad = [r for r in runs if r.status != "ok"]
     if bad or len(runs) != len(visits):
         raise CommandError("the demo crawl did not finish cleanly (see the tables above)")
+
+
+# --- topics ----------------------------------------------------------------------------------
+
+topics_app = typer.Typer(help="Watch topics: list, show, add, edit, disable, test, import, export.",
+                         no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Who makes the change (default: $BELEIDSRADAR_USER, $USER).")
+]
+
+
+def _topic_or_fail(session: Any, slug: str) -> Any:
+    row = get_topic(session, slug)
+    if row is None:
+        raise CommandError(f"no topic {slug!r} (see beleidsradar topics list)")
+    return row
+
+
+def _variants(values: list[str] | None) -> dict[str, str]:
+    variants = {}
+    for value in values or []:
+        language, sep, query = value.partition("=")
+        if not sep or not language.strip():
+            raise CommandError(f"--variant takes LANG=QUERY, e.g. en='\"human trafficking\"', "
+                               f"not {value!r}", code=2)
+        variants[language.strip()] = query
+    return variants
+
+
+def _hit_text(hit: dict[str, Any] | Any) -> Text:
+    """'clause' in field: …snippet with the hit in bold… (crawled text is never markup)."""
+    get = hit.get if isinstance(hit, dict) else lambda k: getattr(hit, k)
+    start, end = get("mark")
+    snippet = get("snippet")
+    text = Text(f"{get('clause')} ", style="cyan")
+    text.append(f"({get('field')}{', vaag' if get('fuzzy') else ''}) ", style="dim")
+    text.append(snippet[:start])
+    text.append(snippet[start:end], style="bold yellow")
+    text.append(snippet[end:])
+    return text
+
+
+@topics_app.command("list")
+def topics_list(
+    all_: Annotated[bool, typer.Option("--all", help="Also disabled topics.")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """List the watch topics with how many documents they match."""
+    with _archive(database_url(database)) as Session, Session() as session:
+        rows = list_topics(session, active_only=not all_)
+        counts = topic_counts(session)
+        table = Table(title="Onderwerpen")
+        for column in ("onderwerp", "titel", "actief", "documenten", "waarvan vaag",
+                       "gewijzigd", "door"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            strong, weak = counts.get(row.id, (0, 0))
+            table.add_row(row.slug, Text(row.title), "ja" if row.active else "nee",
+                          str(strong + weak), str(weak), _when(row.updated_at),
+                          Text(row.updated_by or ""))
+    console.print(table)
+
+
+@topics_app.command("show")
+def topics_show(slug: str, database: DatabaseOption = None) -> None:
+    """Show one topic: its definition, its history and its latest matches with reasons."""
+    with _archive(database_url(database)) as Session, Session() as session:
+        row = _topic_or_fail(session, slug)
+        console.print(Text(f"{row.title}  ({row.slug})", style="bold"))
+        if row.description:
+            console.print(Text(row.description))
+        console.print(Text("query: ", style="dim") + Text(row.query))
+        for language, query in sorted((row.variants or {}).items()):
+            console.print(Text(f"variant {language}: ", style="dim") + Text(query))
+        if row.exclusions:
+            console.print(Text("uitsluitingen: ", style="dim") + Text(row.exclusions))
+        console.print(Text(f"actief: {'ja' if row.active else 'nee'}; eigenaar: "
+                           f"{row.owner or '—'}", style="dim"))
+        history = Table(title="Geschiedenis")
+        for column in ("#", "wanneer", "door", "wat", "query"):
+            history.add_column(column, overflow="fold")
+        for revision in revisions(session, row):
+            history.add_row(str(revision.number), _when(revision.changed_at),
+                            Text(revision.changed_by or ""), revision.action,
+                            Text(revision.definition.get("query", "")))
+        console.print(history)
+        matches = Table(title="Laatste treffers")
+        for column in ("document", "sterkte", "waarom"):
+            matches.add_column(column, overflow="fold")
+        for match, document in recent_matches(session, row):
+            reasons = Text("\n").join(_hit_text(h) for h in match.reason.get("hits", [])[:3])
+            matches.add_row(Text(f"{document.title}\n#{document.id}"), match.strength, reasons)
+        console.print(matches)
+
+
+def _save_and_match(url: str, topic: Topic, by: str | None, *, action: str | None = None) -> None:
+    for query in (topic.query, *topic.variants.values(), topic.exclusions):
+        if query.strip():
+            parse(query)  # a QuerySyntaxError is shown with a pointer to the position
+    problems = check_examples(topic)
+    with _archive(url) as Session, Session.begin() as session:
+        row, created = save_topic(session, topic, by=_who(by), now=_now(), action=action)
+        count = backfill(session, [row], now=_now())
+    verb = "Aangemaakt" if created else "Bijgewerkt"
+    console.print(f"{verb}: {topic.slug}; {count} treffers in het archief.")
+    for problem in problems:
+        console.print(Text(f"let op: {problem}", style="yellow"))
+
+
+@topics_app.command("add")
+def topics_add(
+    slug: Annotated[str, typer.Argument(help="Permanent name: lower-case letters, digits, hyphens.")],
+    title: Annotated[str, typer.Option("--title", help="Title researchers see.")],
+    query: Annotated[str, typer.Option("--query", help="The query (see README: query language).")],
+    description: Annotated[str, typer.Option("--description")] = "",
+    exclude: Annotated[str, typer.Option("--exclude", help="A query that vetoes a match.")] = "",
+    variant: Annotated[list[str] | None, typer.Option(
+        "--variant", help="LANG=QUERY, e.g. en='\"human trafficking\"'; repeatable.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    example_match: Annotated[list[str] | None, typer.Option(
+        "--example-match", help="A sentence the topic must match; repeatable.")] = None,
+    example_no_match: Annotated[list[str] | None, typer.Option(
+        "--example-no-match", help="A sentence it must not match; repeatable.")] = None,
+    by: ByOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Add a topic and match the whole archive against it."""
+    url = database_url(database)
+    with _archive(url) as Session, Session() as session:
+        if get_topic(session, slug) is not None:
+            raise CommandError(f"topic {slug!r} exists; use beleidsradar topics edit {slug}")
+    topic = Topic(slug=slug, title=title, query=query, description=description,
+                  variants=_variants(variant), exclusions=exclude, owner=owner,
+                  examples_match=list(example_match or []),
+                  examples_no_match=list(example_no_match or []))
+    _save_and_match(url, topic, by)
+
+
+@topics_app.command("edit")
+def topics_edit(
+    slug: str,
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    query: Annotated[str | None, typer.Option("--query")] = None,
+    description: Annotated[str | None, typer.Option("--description")] = None,
+    exclude: Annotated[str | None, typer.Option("--exclude")] = None,
+    variant: Annotated[list[str] | None, typer.Option(
+        "--variant", help="LANG=QUERY (LANG= with nothing after removes it); repeatable.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    by: ByOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Change a topic; the archive is matched again against the new definition."""
+    url = database_url(database)
+    with _archive(url) as Session, Session() as session:
+        topic = definition_of(_topic_or_fail(session, slug))
+    if title is not None:
+        topic.title = title
+    if query is not None:
+        topic.query = query
+    if description is not None:
+        topic.description = description
+    if exclude is not None:
+        topic.exclusions = exclude
+    if owner is not None:
+        topic.owner = owner
+    for language, text in _variants(variant).items():
+        if text.strip():
+            topic.variants[language] = text
+        else:
+            topic.variants.pop(language, None)
+    _save_and_match(url, topic, by, action="edited")
+
+
+def _set_active(slug: str, active: bool, by: str | None, database: str | None) -> None:
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        row = _topic_or_fail(session, slug)
+        set_active(session, row, active, by=_who(by), now=_now())
+    console.print(f"{slug}: {'aan' if active else 'uit'}gezet.")
+
+
+@topics_app.command("disable")
+def topics_disable(slug: str, by: ByOption = None, database: DatabaseOption = None) -> None:
+    """Stop matching new items against a topic (its history and matches stay)."""
+    _set_active(slug, False, by, database)
+
+
+@topics_app.command("enable")
+def topics_enable(slug: str, by: ByOption = None, database: DatabaseOption = None) -> None:
+    """Match new items against a disabled topic again."""
+    _set_active(slug, True, by, database)
+
+
+def _day_option(value: str | None, name: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise CommandError(f"{name} takes a date like 2026-06-01, not {value!r}", code=2) from None
+
+
+@topics_app.command("test")
+def topics_test(
+    query: Annotated[str, typer.Argument(help="A query, or the slug of a saved topic.")],
+    since: Annotated[str | None, typer.Option("--since", help="First day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last day (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many documents to list.")] = 20,
+    database: DatabaseOption = None,
+) -> None:
+    """Show what a query (or saved topic) would have matched in the archive, week by week."""
+    first, last = _day_option(since, "--since"), _day_option(until, "--until")
+    with _archive(database_url(database)) as Session, Session() as session:
+        saved = get_topic(session, query)
+        target = definition_of(saved).as_query() if saved else TopicQuery("test", query)
+        result = backtest(session, Matcher([target]), since=first, until=last)
+    table = Table(title=f"Treffers: {len(result.hits)} van {result.documents_checked} documenten")
+    for column in ("datum", "soort", "document", "waarom"):
+        table.add_column(column, overflow="fold")
+    for hit in result.hits[:limit]:
+        reasons = Text("\n").join(_hit_text(h) for h in hit.match.hits[:3])
+        label = Text(hit.title)
+        label.append(f"\n#{hit.document_id} · {hit.source}" +
+                     (" · vaag" if hit.match.strength == "weak" else ""), style="dim")
+        table.add_row(hit.day.isoformat(), Text(hit.doc_type or ""), label, reasons)
+    console.print(table)
+    if result.hits:
+        days = [h.day for h in result.hits]
+        volume = Table(title="Per week")
+        volume.add_column("week")
+        volume.add_column("documenten", justify="right")
+        volume.add_column("")
+        peak = max(result.weekly.values())
+        for week in weeks_between(first or min(days), last or max(days)):
+            count = result.weekly.get(week, 0)
+            volume.add_row(week, str(count), "█" * max(0, round(30 * count / peak)))
+        console.print(volume)
+
+
+@topics_app.command("check")
+def topics_check(
+    path: Annotated[Path | None, typer.Argument(
+        help="A topics TOML file (default: the topics in the archive).")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Validate topics and run their example sentences; exits 1 if any example fails."""
+    if path is not None:
+        topics = load_topics(path)
+    else:
+        with _archive(database_url(database)) as Session, Session() as session:
+            topics = [definition_of(r) for r in list_topics(session)]
+    problems = [p for t in topics for p in check_examples(t)]
+    for problem in problems:
+        console.print(Text(problem, style="red"))
+    examples = sum(len(t.examples_match) + len(t.examples_no_match) for t in topics)
+    console.print(f"{len(topics)} onderwerpen, {examples} voorbeelden, {len(problems)} fout.")
+    if problems:
+        raise CommandError(f"{len(problems)} example(s) do not behave as their topic says")
+
+
+@topics_app.command("import")
+def topics_import(
+    path: Annotated[Path, typer.Argument(help="A topics TOML file (see monitors/topics.toml).")],
+    by: ByOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Create or update topics from a TOML file; changed topics are matched against the archive."""
+    topics = load_topics(path)
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        created, updated, matches = import_topics(session, topics, by=_who(by), now=_now())
+    console.print(f"{len(created)} nieuw, {len(updated)} bijgewerkt, "
+                  f"{len(topics) - len(created) - len(updated)} ongewijzigd; {matches} treffers.")
+
+
+@topics_app.command("export")
+def topics_export(
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout).")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write every topic as TOML (import reads it back to the same topics)."""
+    with _archive(database_url(database)) as Session, Session() as session:
+        text = dump_topics([definition_of(r) for r in list_topics(session)])
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Geschreven: {out}")
 
 
 # --- entry point -----------------------------------------------------------------------------
@@ -442,6 +785,8 @@ def main(argv: list[str] | None = None) -> None:
         (CommandError, lambda e: (str(e), e.code)),  # type: ignore[attr-defined]
         (StorageError, lambda e: (f"database: {e}", 1)),
         (RecordingError, lambda e: (str(e), 2)),
+        (QuerySyntaxError, lambda e: (f"query: {e}\n{e.pointer()}", 2)),  # type: ignore[attr-defined]
+        (MonitorError, lambda e: (f"topics: {e}", 2)),
         (click_exceptions.UsageError, lambda e: (f"{e.format_message()} (try --help)", 2)),  # type: ignore[attr-defined]
         (click_exceptions.ClickException, lambda e: (e.format_message(), 1)),  # type: ignore[attr-defined]
         (typer.Abort, lambda e: ("aborted", 130)),

@@ -1,7 +1,9 @@
-"""Item pipelines: thin adapters from Scrapy to the archive (storage) and, later, the monitors.
+"""Item pipelines: thin adapters from Scrapy to the archive (storage) and the monitors.
 
 NormalizePipeline (100) rejects items without provenance and tidies values;
-StorePipeline (400) writes each item in its own transaction and keeps the crawl account: one
+StorePipeline (400) writes each item in its own transaction, matches every new version against
+the active watch topics in that same transaction (so a stored version and its matches are never
+apart), and keeps the crawl account: one
 ``crawl_run`` row per spider run with fetched/new/changed/status/removed/failed counts, the
 reasons of every failure, and the source's incremental cursor, which it advances only when the
 run stored everything it received.
@@ -25,11 +27,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
+from monitors.matching import MatchDoc
 from monitors.text import clean
 from storage.archive import Observation, Outcome, ensure_source, record_observation
 from storage.db import check_schema, make_engine, session_factory
 from storage.models import CrawlRun, Source
 from storage.runs import add_error, finish_run, start_run
+from storage.topics import active_matcher, record_matches
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,9 @@ class StorePipeline:
             )
             if hasattr(spider, "cursor") and not spider.cursor:
                 spider.cursor = dict(self.source.cursor or {})
+            # Topics are compiled once per crawl; a topic changed mid-crawl applies next run
+            # (and saving a topic backfills the archive anyway).
+            self.matcher, self.topic_ids = active_matcher(session)
             run = start_run(session, self.source, mode=self.mode, now=datetime.now(UTC))
             if hasattr(spider, "cursor"):
                 run.cursor_before = dict(spider.cursor)
@@ -129,10 +136,17 @@ class StorePipeline:
                 with self.Session.begin() as session:
                     source = session.get(Source, self.source_id)
                     assert source is not None
+                    now = datetime.now(UTC)
                     result = record_observation(
-                        session, source, observation, now=datetime.now(UTC),
-                        crawl_run_id=self.run_id,
+                        session, source, observation, now=now, crawl_run_id=self.run_id,
                     )
+                    if result.version_id is not None:
+                        matched = record_matches(
+                            session, self.matcher.match(_match_doc(item)), self.topic_ids,
+                            document_id=result.document_id, version_id=result.version_id,
+                            now=now,
+                        )
+                        self.crawler.stats.inc_value("watch/match/matches", matched)
                 break
             except IntegrityError:
                 # Another crawler stored the same record between our read and write: read again.
@@ -192,4 +206,11 @@ def _observation(item: PolicyItem) -> Observation:
         title=item.title, text=item.text, doc_type=item.doc_type,
         published_at=item.published_at, identifiers=identifiers, status=dict(item.status),
         meta=dict(item.meta), removed=item.removed,
+    )
+
+
+def _match_doc(item: PolicyItem) -> MatchDoc:
+    return MatchDoc(
+        title=item.title, text=item.text, source=item.source, doc_type=item.doc_type,
+        published_at=item.published_at, identifiers=item.identifiers,
     )

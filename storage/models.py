@@ -211,12 +211,30 @@ class Topic(Base):
     #: Optional language variants of the query, e.g. {"en": "...", "nl": "..."}.
     variants: Mapped[json_dict]
     exclusions: Mapped[str] = mapped_column(Text, default="")
+    #: {"match": [...], "no_match": [...]}: sentences the topic must and must not match.
+    examples: Mapped[json_dict]
     owner: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[timestamp] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[timestamp] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class TopicRevision(Base):
+    """Topic history: the whole definition after every change, who made it and when."""
+
+    __tablename__ = "topic_revision"
+    __table_args__ = (UniqueConstraint("topic_id", "number"),)
+
+    id: Mapped[intpk]
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[timestamp]
+    changed_by: Mapped[str | None] = mapped_column(String(200))
+    #: created | edited | disabled | enabled | imported
+    action: Mapped[str] = mapped_column(String(20))
+    definition: Mapped[json_dict]
 
 
 class Match(Base):

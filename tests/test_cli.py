@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["init", "crawl", "sources", "demo"]
+COMMANDS = ["init", "crawl", "sources", "demo", "topics"]
+TOPIC_COMMANDS = ["list", "show", "add", "edit", "disable", "enable", "test", "check", "import",
+                  "export"]
 
 
 def cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -21,9 +23,9 @@ def cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subp
     )
 
 
-@pytest.mark.parametrize("command", [None, *COMMANDS])
+@pytest.mark.parametrize("command", [None, *COMMANDS, *[f"topics {c}" for c in TOPIC_COMMANDS]])
 def test_help_on_every_command(command: str | None) -> None:
-    result = cli(*([command] if command else []), "--help")
+    result = cli(*(command.split() if command else []), "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
     if command is None:
@@ -98,3 +100,65 @@ def test_demo_runs_the_real_crawl_into_a_fresh_archive(tmp_path: Path) -> None:
     assert "exists and is not empty" in again.stderr
     sources = cli("sources", "--database", str(target / "beleidsradar.db"))
     assert sources.returncode == 0 and "tweedekamer" in sources.stdout
+
+
+def test_topics_commands_end_to_end(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    init = cli("init", "--database", db)
+    assert init.returncode == 0 and "Imported 16 default topics" in init.stdout
+    listed = cli("topics", "list", "--database", db)
+    assert "herziening-273f" in listed.stdout and "hervormingsagenda-jeugd" in listed.stdout
+
+    added = cli("topics", "add", "loverboys", "--title", "Loverboys", "--query", "loverboy*",
+                "--variant", "en=lover boy", "--example-match", "Aanpak loverboys",
+                "--by", "anna", "--database", db)
+    assert added.returncode == 0, added.stderr
+    assert "Aangemaakt: loverboys; 0 treffers" in added.stdout
+    again = cli("topics", "add", "loverboys", "--title", "x", "--query", "x", "--database", db)
+    assert again.returncode == 1 and "exists" in again.stderr
+
+    bad = cli("topics", "edit", "loverboys", "--query", "loverboy* OR (pooier", "--database", db)
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines() == [
+        "beleidsradar: query: at position 21: expected ')' to close the '(' at position 14",
+        "loverboy* OR (pooier",
+        "                    ^"]
+    edited = cli("topics", "edit", "loverboys", "--query", "loverboy* OR pooierboy*",
+                 "--by", "bram", "--database", db)
+    assert edited.returncode == 0, edited.stderr
+    shown = cli("topics", "show", "loverboys", "--database", db)
+    assert "loverboy* OR pooierboy*" in shown.stdout and "anna" in shown.stdout
+    assert "bram" in shown.stdout and "edited" in shown.stdout
+
+    assert cli("topics", "disable", "loverboys", "--database", db).returncode == 0
+    assert "loverboys" not in cli("topics", "list", "--database", db).stdout
+    assert "loverboys" in cli("topics", "list", "--all", "--database", db).stdout
+
+    exported = tmp_path / "topics.toml"
+    assert cli("topics", "export", "--out", str(exported), "--database", db).returncode == 0
+    other = str(tmp_path / "b.db")
+    cli("init", "--database", other)
+    imported = cli("topics", "import", str(exported), "--database", other)
+    assert imported.returncode == 0, imported.stderr
+    assert "1 nieuw, 0 bijgewerkt, 16 ongewijzigd" in imported.stdout
+    assert cli("topics", "export", "--database", other).stdout == exported.read_text()
+
+    checked = cli("topics", "check", "--database", db)
+    assert checked.returncode == 0 and "0 fout" in checked.stdout
+
+
+def test_topics_test_shows_hits_reasons_and_weekly_volume(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    assert cli("demo", "--dir", str(target), cwd=tmp_path).returncode == 0
+    db = str(target / "beleidsradar.db")
+    result = cli("topics", "test", 'dossier:36547 OR "2024/1712"', "--database", db)
+    assert result.returncode == 0, result.stderr
+    assert "Per week" in result.stdout and "2026-W48" in result.stdout
+    assert 'dossier:36547 (dossier) 36547' in result.stdout
+    saved = cli("topics", "test", "herziening-273f", "--since", "2026-11-23", "--database", db)
+    assert saved.returncode == 0 and "Treffers:" in saved.stdout
+    bad = cli("topics", "test", "a OR", "--database", db)
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines() == [
+        "beleidsradar: query: at position 5: expected a word, phrase or field (the query ends "
+        "too early)", "a OR", "    ^"]

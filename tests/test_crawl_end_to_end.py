@@ -162,6 +162,24 @@ def test_two_weekly_visits_end_to_end(archive: str) -> None:
                 assert {"activiteit_status": [before["Status"], act["Status"]]} in [
                     {k: v for k, v in c.items() if k == "activiteit_status"} for c in changes]
 
+        # Every version was matched against the default topics as it was stored.
+        from storage.models import Match, Topic
+
+        def topics_of(rec: Record) -> set[str]:
+            return set(session.scalars(
+                select(Topic.slug).join(Match, Match.topic_id == Topic.id)
+                .where(Match.document_id == rec.document_id)))
+
+        for row in changed:
+            rec = record(f"Document/{row['Id']}")
+            assert "actieplan-mensenhandel" in topics_of(rec)
+            assert session.scalar(select(func.count(Match.id)).where(
+                Match.document_id == rec.document_id,
+                Match.topic_id == select(Topic.id).where(Topic.slug == "actieplan-mensenhandel")
+                .scalar_subquery())) == 2  # once per version
+        off_topic = session.scalars(select(Record).where(Record.title.contains("tikstof"))).all()
+        assert off_topic and all(topics_of(rec) == set() for rec in off_topic)
+
         # No duplicate versions or events anywhere, and every run is accounted for.
         assert session.scalar(select(func.count()).select_from(
             select(Version.record_id, Version.number).group_by(Version.record_id, Version.number)
