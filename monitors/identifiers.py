@@ -14,6 +14,7 @@ One spelling per thing, so that a query, an item's identifiers and a mention in 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _PROCEDURE = re.compile(
     r"\b(?:procedure/)?((?:19|20)\d{2})\s*[/_-]\s*(\d{1,4})(?:\s*[(/]\s*([A-Z]{3})\s*\)?)?",
@@ -84,6 +85,7 @@ def celex(value: str) -> str | None:
     return match.group(1) if match else None
 
 
+@lru_cache(maxsize=100_000)
 def kamerstuk(value: str) -> str | None:
     value = value.strip()
     match = _KST.search(value)
@@ -102,17 +104,36 @@ def ecli(value: str) -> str | None:
     return match.group().upper() if match else None
 
 
+_CELEX_HINT = re.compile(r"\d{4}[A-Z]{1,2}\d{4}")
+_ARTICLE_HINT = re.compile(r"\bart|bwbr|\bw?v?s[rv]\b")
+
+
 def mentions(text: str) -> dict[str, set[str]]:
-    """Identifiers mentioned in running text, by scheme (procedure, celex, ecli, artikel, kamerstuk)."""
-    found: dict[str, set[str]] = {
-        "procedure": {
-            f"{m.group(1)}/{m.group(2)}({m.group(3).upper()})"
-            for m in _PROCEDURE_IN_TEXT.finditer(text)
-        },
-        "celex": {f"5{m.group(1)}PC{int(m.group(2)):04d}" for m in _COM.finditer(text)}
-        | {m.group(1) for m in _CELEX.finditer(text)},
-        "ecli": {m.group().upper() for m in _ECLI.finditer(text)},
-        "artikel": set(articles_in(text)),
-        "kamerstuk": {k for m in _KST.finditer(text) if (k := kamerstuk(m.group()))},
-    }
+    """Identifiers mentioned in running text, by scheme (procedure, celex, ecli, artikel, kamerstuk).
+
+    Each pattern runs only when a cheap substring test says it could find something: this
+    runs for every item against every topic set.
+    """
+    lowered = text.lower()
+    found: dict[str, set[str]] = {}
+    if "/" in text:
+        procedures = {f"{m.group(1)}/{m.group(2)}({m.group(3).upper()})"
+                      for m in _PROCEDURE_IN_TEXT.finditer(text)}
+        if procedures:
+            found["procedure"] = procedures
+    celexes = set()
+    if "com" in lowered:
+        celexes |= {f"5{m.group(1)}PC{int(m.group(2)):04d}" for m in _COM.finditer(text)}
+    if _CELEX_HINT.search(text):
+        celexes |= {m.group(1) for m in _CELEX.finditer(text)}
+    if celexes:
+        found["celex"] = celexes
+    if "ecli" in lowered:
+        found["ecli"] = {m.group().upper() for m in _ECLI.finditer(text)}
+    if _ARTICLE_HINT.search(lowered):
+        articles = set(articles_in(text))
+        if articles:
+            found["artikel"] = articles
+    if "kst-" in lowered:
+        found["kamerstuk"] = {k for m in _KST.finditer(text) if (k := kamerstuk(m.group()))}
     return {scheme: values for scheme, values in found.items() if values}

@@ -19,8 +19,10 @@ How words meet (all case- and accent-insensitive):
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -107,21 +109,56 @@ class Prepared:
         for name, toks in self.tokens.items():
             for index, token in enumerate(toks):
                 self.positions.setdefault(token.stem, []).append((name, index))
-        # Compound heads: every suffix of a stem that is long enough to be one.
-        self.heads: dict[str, str] = {}
+
+    # What only some clauses need is worked out on first use.
+
+    @cached_property
+    def heads(self) -> dict[str, str]:
+        """Compound heads: every suffix of a stem that is long enough to be one."""
+        heads: dict[str, str] = {}
         for token_stem in self.positions:
             for cut in range(1, len(token_stem) - COMPOUND_HEAD_MIN + 1):
-                self.heads.setdefault(token_stem[cut:], token_stem)
-        self.folded = sorted({t.folded for toks in self.tokens.values() for t in toks})
-        self.by_folded: dict[str, tuple[str, int]] = {}
+                heads.setdefault(token_stem[cut:], token_stem)
+        return heads
+
+    @cached_property
+    def folded(self) -> list[str]:
+        return sorted(self.by_folded)
+
+    @cached_property
+    def by_folded(self) -> dict[str, tuple[str, int]]:
+        first: dict[str, tuple[str, int]] = {}
         for name, toks in self.tokens.items():
             for index, token in enumerate(toks):
-                self.by_folded.setdefault(token.folded, (name, index))
-        self.ids: dict[str, set[str]] = _canonical_ids(doc.identifiers)
-        self.mentioned = ids.mentions(doc.title + "\n" + doc.text)
-        self.type_stems = [t.stem for t in tokens(doc.doc_type or "")]
-        self.day: date | None = doc.published_at.astimezone(LOCAL).date() if doc.published_at \
-            else None
+                first.setdefault(token.folded, (name, index))
+        return first
+
+    @cached_property
+    def by_length(self) -> dict[int, list[str]]:
+        lengths: dict[int, list[str]] = {}
+        for folded in self.folded:
+            lengths.setdefault(len(folded), []).append(folded)
+        return lengths
+
+    def lengths_between(self, low: int, high: int) -> list[str]:
+        return [w for n in range(low, high + 1) for w in self.by_length.get(n, ())]
+
+    @cached_property
+    def ids(self) -> dict[str, set[str]]:
+        return _canonical_ids(self.doc.identifiers)
+
+    @cached_property
+    def mentioned(self) -> dict[str, set[str]]:
+        return ids.mentions(self.doc.title + "\n" + self.doc.text)
+
+    @cached_property
+    def type_stems(self) -> list[str]:
+        return [t.stem for t in tokens(self.doc.doc_type or "")]
+
+    @cached_property
+    def day(self) -> date | None:
+        published = self.doc.published_at
+        return published.astimezone(LOCAL).date() if published else None
 
     def hit(self, clause: str, name: str, start: int, end: int, fuzzy: bool = False) -> Hit:
         text = self.texts[name]
@@ -171,41 +208,99 @@ def prepare(doc: MatchDoc) -> Prepared:
     return Prepared(doc)
 
 
-Evaluator = Callable[[Prepared], "tuple[bool, list[Hit]]"]
+#: An evaluator answers "does the item match?"; given a list, it also appends the hits that
+#: explain the match (and then an OR evaluates every branch). Matching first asks without a
+#: list (short-circuiting), and only for a topic that matched asks again for the reasons.
+Evaluator = Callable[[Prepared, "list[Hit] | None"], bool]
+
+#: Triggers: cheap facts of which at least one must hold for a query to be able to match, or
+#: None when there is no such set (fuzzy words, NOT, dates). A trigger is ("s", stem),
+#: ("p", folded prefix) or ("i", scheme, canonical identifier).
+Trigger = tuple[str, ...]
+Triggers = frozenset[Trigger] | None
+
+
+def triggers(node: Node) -> Triggers:
+    """Facts one of which an item must show before evaluating ``node`` is worth it."""
+    if isinstance(node, Word):
+        parts = list(tokens(node.text))
+        if not parts or node.fuzzy is not None:
+            return None
+        if node.prefix:
+            return frozenset({("p", parts[0].folded)})
+        return frozenset({("s", parts[0].stem)})
+    if isinstance(node, Phrase):
+        stems = [t.stem for word in node.words for t in tokens(word)]
+        return frozenset({("s", stems[0])}) if stems else None
+    if isinstance(node, Field):
+        normalise = {"procedure": ids.procedure, "celex": ids.celex, "ecli": ids.ecli,
+                     "artikel": ids.article, "kamerstuk": ids.kamerstuk}
+        if node.name in normalise:
+            return frozenset({("i", node.name, normalise[node.name](node.value) or node.value)})
+        if node.name in ("zaak", "dossier"):
+            return frozenset({("i", node.name, node.value.upper())})
+        return None
+    if isinstance(node, Or):
+        found: set[Trigger] = set()
+        for child in node.children:
+            child_triggers = triggers(child)
+            if child_triggers is None:
+                return None
+            found |= child_triggers
+        return frozenset(found)
+    if isinstance(node, And):
+        candidates = [t for c in node.children if (t := triggers(c)) is not None]
+        return min(candidates, key=len) if candidates else None
+    return None
+
+
+def _holds(p: Prepared, trigger: Trigger) -> bool:
+    kind = trigger[0]
+    if kind == "s":
+        stem_ = trigger[1]
+        return stem_ in p.positions or (len(stem_) >= COMPOUND_HEAD_MIN and stem_ in p.heads)
+    if kind == "p":
+        i = bisect.bisect_left(p.folded, trigger[1])
+        return i < len(p.folded) and p.folded[i].startswith(trigger[1])
+    scheme, value = trigger[1], trigger[2]
+    if scheme == "dossier":
+        return any(d == value or d.startswith(value + "-") for d in p.ids.get("dossier", ()))
+    return value in p.ids.get(scheme, ()) or value in p.mentioned.get(scheme, ())
 
 
 def compile_query(node: Node) -> Evaluator:
-    """Turn a parsed query into a function of a prepared item: (matched, hits)."""
+    """Turn a parsed query into an evaluator of a prepared item."""
     if isinstance(node, And):
         parts = [compile_query(c) for c in node.children]
 
-        def all_of(p: Prepared) -> tuple[bool, list[Hit]]:
-            hits: list[Hit] = []
+        def all_of(p: Prepared, hits: list[Hit] | None) -> bool:
+            found: list[Hit] | None = [] if hits is not None else None
             for part in parts:
-                ok, found = part(p)
-                if not ok:
-                    return False, []
+                if not part(p, found):
+                    return False
+            if hits is not None and found:
                 hits.extend(found)
-            return True, hits
+            return True
 
         return all_of
     if isinstance(node, Or):
         parts = [compile_query(c) for c in node.children]
 
-        def any_of(p: Prepared) -> tuple[bool, list[Hit]]:
-            hits: list[Hit] = []
+        def any_of(p: Prepared, hits: list[Hit] | None) -> bool:
+            if hits is None:
+                return any(part(p, None) for part in parts)
             matched = False
             for part in parts:
-                ok, found = part(p)
-                if ok:
+                found: list[Hit] = []
+                if part(p, found):
                     matched = True
                     hits.extend(found)
-            return matched, hits
+            return matched
 
         return any_of
     if isinstance(node, Not):
         inner = compile_query(node.child)
-        return lambda p: (not inner(p)[0], [])
+        return lambda p, hits: not inner(p, None)
     if isinstance(node, Word):
         return _compile_word(node)
     if isinstance(node, Phrase):
@@ -215,49 +310,63 @@ def compile_query(node: Node) -> Evaluator:
     raise TypeError(f"unknown query node {node!r}")
 
 
-def _word_where(p: Prepared, word_stem: str) -> tuple[tuple[str, int] | None, bool]:
-    """Where a word occurs: (position, via compound head)."""
+def _word_where(p: Prepared, word_stem: str) -> tuple[str, int] | None:
+    """Where a word occurs, itself or as the head of a compound."""
     places = p.positions.get(word_stem)
     if places:
-        return places[0], False
+        return places[0]
     if len(word_stem) >= COMPOUND_HEAD_MIN and word_stem in p.heads:
-        return p.positions[p.heads[word_stem]][0], True
-    return None, False
+        return p.positions[p.heads[word_stem]][0]
+    return None
 
 
 def _compile_word(node: Word) -> Evaluator:
     clause = str(node)
-    parts = [t for t in tokens(node.text)]
+    parts = list(tokens(node.text))
     if len(parts) > 1 and not node.prefix:
         # "2024/1712" or "art.273f": the text splits it into several tokens: a phrase.
         return _compile_phrase(Phrase(tuple(t.folded for t in parts)), clause)
     if not parts:
-        return lambda p: (False, [])
+        return lambda p, hits: False
     word = parts[0]
     if node.prefix:
         prefix = word.folded
 
-        def starts(p: Prepared) -> tuple[bool, list[Hit]]:
+        def starts(p: Prepared, hits: list[Hit] | None) -> bool:
             i = bisect.bisect_left(p.folded, prefix)
             if i < len(p.folded) and p.folded[i].startswith(prefix):
-                return True, [p.token_hit(clause, p.by_folded[p.folded[i]])]
-            return False, []
+                if hits is not None:
+                    hits.append(p.token_hit(clause, p.by_folded[p.folded[i]]))
+                return True
+            return False
 
         return starts
     threshold = None
     if node.fuzzy is not None:
         threshold = node.fuzzy or fuzzy_threshold(word.folded)
+    word_stem = word.stem
+    lengths = (0, 0)
+    if threshold is not None:
+        size = len(word.folded)
+        lengths = (math.ceil(size * threshold / (200 - threshold)),
+                   math.floor(size * (200 - threshold) / threshold))
 
-    def matches(p: Prepared) -> tuple[bool, list[Hit]]:
-        where, _compound = _word_where(p, word.stem)
+    def matches(p: Prepared, hits: list[Hit] | None) -> bool:
+        where = _word_where(p, word_stem)
         if where is not None:
-            return True, [p.token_hit(clause, where)]
+            if hits is not None:
+                hits.append(p.token_hit(clause, where))
+            return True
         if threshold is not None and p.folded:
-            best = process.extractOne(word.folded, p.folded, scorer=fuzz.ratio,
-                                      score_cutoff=threshold)
+            # Only words whose length allows the score can reach it (ratio = 2·M/(a+b)).
+            choices = p.lengths_between(*lengths)
+            best = process.extractOne(word.folded, choices, scorer=fuzz.ratio,
+                                      score_cutoff=threshold) if choices else None
             if best is not None:
-                return True, [p.token_hit(clause, p.by_folded[best[0]], fuzzy=True)]
-        return False, []
+                if hits is not None:
+                    hits.append(p.token_hit(clause, p.by_folded[best[0]], fuzzy=True))
+                return True
+        return False
 
     return matches
 
@@ -266,25 +375,29 @@ def _compile_phrase(node: Phrase, clause: str | None = None) -> Evaluator:
     clause = clause or str(node)
     stems = [t.stem for word in node.words for t in tokens(word)]
     if not stems:
-        return lambda p: (False, [])
+        return lambda p, hits: False
     within = node.within
 
-    def matches(p: Prepared) -> tuple[bool, list[Hit]]:
-        for name, index in p.positions.get(stems[0], []):
+    def matches(p: Prepared, hits: list[Hit] | None) -> bool:
+        for name, index in p.positions.get(stems[0], ()):
             toks = p.tokens[name]
             if within is None:
                 if index + len(stems) <= len(toks) and all(
                     toks[index + k].stem == s for k, s in enumerate(stems)
                 ):
-                    return True, [p.token_hit(clause, (name, index), span=len(stems))]
+                    if hits is not None:
+                        hits.append(p.token_hit(clause, (name, index), span=len(stems)))
+                    return True
             else:
                 window = range(max(0, index - within), min(len(toks), index + within + 1))
                 found = {toks[j].stem for j in window}
                 if all(s in found for s in stems):
-                    last = max(j for j in window if toks[j].stem in stems)
-                    first = min(j for j in window if toks[j].stem in stems)
-                    return True, [p.token_hit(clause, (name, first), span=last - first + 1)]
-        return False, []
+                    if hits is not None:
+                        last = max(j for j in window if toks[j].stem in stems)
+                        first = min(j for j in window if toks[j].stem in stems)
+                        hits.append(p.token_hit(clause, (name, first), span=last - first + 1))
+                    return True
+        return False
 
     return matches
 
@@ -293,16 +406,18 @@ def _compile_field(node: Field) -> Evaluator:
     clause = str(node)
     name, value = node.name, node.value
 
-    def id_hit(p: Prepared, scheme: str, found: str) -> Hit:
-        return Hit(clause, scheme, found, (0, len(found)))
+    def found(hits: list[Hit] | None, field_name: str, text: str) -> bool:
+        if hits is not None:
+            hits.append(Hit(clause, field_name, text, (0, len(text))))
+        return True
 
     def by_ids(scheme: str, canonical: str, *, in_text: bool = True) -> Evaluator:
-        def matches(p: Prepared) -> tuple[bool, list[Hit]]:
+        def matches(p: Prepared, hits: list[Hit] | None) -> bool:
             if canonical in p.ids.get(scheme, ()):
-                return True, [id_hit(p, scheme, canonical)]
+                return found(hits, scheme, canonical)
             if in_text and canonical in p.mentioned.get(scheme, ()):
-                return True, [Hit(clause, "tekst", canonical, (0, len(canonical)))]
-            return False, []
+                return found(hits, "tekst", canonical)
+            return False
 
         return matches
 
@@ -321,37 +436,36 @@ def _compile_field(node: Field) -> Evaluator:
     if name == "dossier":
         wanted = value.upper()
 
-        def dossier(p: Prepared) -> tuple[bool, list[Hit]]:
+        def dossier(p: Prepared, hits: list[Hit] | None) -> bool:
             for number in sorted(p.ids.get("dossier", ())):
                 if number == wanted or number.startswith(wanted + "-"):
-                    return True, [id_hit(p, "dossier", number)]
-            return False, []
+                    return found(hits, "dossier", number)
+            return False
 
         return dossier
     if name == "bron":
         wanted = fold(value)
-        return lambda p: ((True, [id_hit(p, "bron", p.doc.source)])
-                          if fold(p.doc.source) == wanted else (False, []))
+        return lambda p, hits: fold(p.doc.source) == wanted and found(hits, "bron", p.doc.source)
     if name == "soort":
         wanted_stems = [t.stem for t in tokens(value)]
 
-        def soort(p: Prepared) -> tuple[bool, list[Hit]]:
+        def soort(p: Prepared, hits: list[Hit] | None) -> bool:
             have, n = p.type_stems, len(wanted_stems)
             for i in range(len(have) - n + 1):
                 if have[i:i + n] == wanted_stems:
-                    return True, [id_hit(p, "soort", p.doc.doc_type or "")]
-            return False, []
+                    return found(hits, "soort", p.doc.doc_type or "")
+            return False
 
         return soort
     if name == "datum":
         first, last = date_range(value)
 
-        def datum(p: Prepared) -> tuple[bool, list[Hit]]:
+        def datum(p: Prepared, hits: list[Hit] | None) -> bool:
             if p.day is None:
-                return False, []
+                return False
             if (first is None or p.day >= first) and (last is None or p.day <= last):
-                return True, [id_hit(p, "datum", p.day.isoformat())]
-            return False, []
+                return found(hits, "datum", p.day.isoformat())
+            return False
 
         return datum
     raise ValueError(f"unknown field {name}")
@@ -370,24 +484,34 @@ class TopicQuery:
 class CompiledTopic:
     def __init__(self, topic: TopicQuery):
         self.slug = topic.slug
-        self.queries = [compile_query(parse(topic.query))] + [
-            compile_query(parse(q)) for q in topic.variants.values() if q.strip()
-        ]
+        nodes = [parse(topic.query)] + [parse(q) for q in topic.variants.values() if q.strip()]
+        self.queries = [compile_query(n) for n in nodes]
+        found = [triggers(n) for n in nodes]
+        #: Stems of which one must occur, or None: evaluate always.
+        self.triggers: Triggers = None if any(t is None for t in found) else frozenset().union(
+            *[t for t in found if t is not None]
+        )
         self.exclusion = compile_query(parse(topic.exclusions)) if topic.exclusions.strip() \
             else None
 
+    def could_match(self, p: Prepared) -> bool:
+        return self.triggers is None or any(_holds(p, t) for t in self.triggers)
+
     def match(self, p: Prepared) -> TopicMatch | None:
+        """The topic's match of ``p`` with reasons, or None."""
+        if not self.could_match(p):
+            return None
+        return self.evaluate(p)
+
+    def evaluate(self, p: Prepared) -> TopicMatch | None:
+        """As ``match``, for a caller that already knows a trigger holds."""
+        if not any(query(p, None) for query in self.queries):
+            return None
+        if self.exclusion is not None and self.exclusion(p, None):
+            return None
         hits: list[Hit] = []
-        matched = False
         for query in self.queries:
-            ok, found = query(p)
-            if ok:
-                matched = True
-                hits.extend(found)
-        if not matched:
-            return None
-        if self.exclusion is not None and self.exclusion(p)[0]:
-            return None
+            query(p, hits)
         unique = tuple(dict.fromkeys(hits))
         text_hits = [h for h in unique if h.field in Prepared.TEXT_FIELDS]
         weak = bool(text_hits) and all(h.fuzzy for h in text_hits) and all(
@@ -397,14 +521,67 @@ class CompiledTopic:
 
 
 class Matcher:
-    """A topic set compiled once; ``match`` gives every topic an item matches, with reasons."""
+    """A topic set compiled once; ``match`` gives every topic an item matches, with reasons.
+
+    Topics are indexed by their triggers, so an item is only evaluated against topics whose
+    trigger facts it shows (a stem, a prefix, an identifier); topics without triggers (fuzzy
+    words, NOT-only branches, dates) are always evaluated.
+    """
 
     def __init__(self, topics: Iterable[TopicQuery]):
         self.topics = [CompiledTopic(t) for t in topics]
+        self.always: list[int] = []
+        self.by_stem: dict[str, set[int]] = {}
+        self.by_head: dict[str, set[int]] = {}
+        self.prefixes: dict[str, set[int]] = {}
+        self.by_id: dict[tuple[str, str], set[int]] = {}
+        for index, topic in enumerate(self.topics):
+            if topic.triggers is None:
+                self.always.append(index)
+                continue
+            for trigger in topic.triggers:
+                if trigger[0] == "s":
+                    self.by_stem.setdefault(trigger[1], set()).add(index)
+                    if len(trigger[1]) >= COMPOUND_HEAD_MIN:
+                        self.by_head.setdefault(trigger[1], set()).add(index)
+                elif trigger[0] == "p":
+                    self.prefixes.setdefault(trigger[1], set()).add(index)
+                else:
+                    self.by_id.setdefault((trigger[1], trigger[2]), set()).add(index)
+        self.prefix_list = sorted(self.prefixes)
+
+    def candidates(self, p: Prepared) -> list[int]:
+        found = set(self.always)
+        for token_stem in p.positions:
+            if token_stem in self.by_stem:
+                found |= self.by_stem[token_stem]
+        if self.by_head:
+            for head in p.heads:
+                if head in self.by_head:
+                    found |= self.by_head[head]
+        for prefix in self.prefix_list:
+            i = bisect.bisect_left(p.folded, prefix)
+            if i < len(p.folded) and p.folded[i].startswith(prefix):
+                found |= self.prefixes[prefix]
+        if self.by_id:
+            for scheme, values in (*p.ids.items(), *p.mentioned.items()):
+                for value in values:
+                    keys = [(scheme, value)]
+                    if scheme == "dossier" and "-" in value:
+                        keys.append((scheme, value.split("-", 1)[0]))
+                    for key in keys:
+                        if key in self.by_id:
+                            found |= self.by_id[key]
+        return sorted(found)
 
     def match(self, doc: MatchDoc | Prepared) -> list[TopicMatch]:
         prepared = doc if isinstance(doc, Prepared) else prepare(doc)
-        return [m for t in self.topics if (m := t.match(prepared)) is not None]
+        results = []
+        for index in self.candidates(prepared):
+            match = self.topics[index].evaluate(prepared)
+            if match is not None:
+                results.append(match)
+        return results
 
 
 def matches_query(query: str, doc: MatchDoc) -> TopicMatch | None:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
 
@@ -72,7 +72,7 @@ _stemmer = snowballstemmer.stemmer("dutch_porter")
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """The Dutch stem of one word (folded first). Digits and mixed tokens such as 273f stay."""
-    folded = fold(word)
+    folded = _fold_word(word)
     if folded in IRREGULAR_STEMS:
         return IRREGULAR_STEMS[folded]
     if not folded.isalpha() and not folded.replace("-", "").isalpha():
@@ -81,8 +81,7 @@ def stem(word: str) -> str:
     return IRREGULAR_STEMS.get(stemmed, stemmed)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """A word of a text: its folded form, its stem, and where it stands in the original."""
 
     folded: str
@@ -91,8 +90,21 @@ class Token:
     end: int
 
 
+@lru_cache(maxsize=200_000)
+def _fold_word(word: str) -> str:
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", word).casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=200_000)
+def _word_forms(word: str) -> tuple[str, str]:
+    return _fold_word(word), stem(word)
+
+
 def tokens(text: str) -> Iterator[Token]:
     """The words of ``text`` with offsets into ``text`` itself (not a cleaned copy)."""
     for match in _WORD.finditer(text):
-        word = match.group()
-        yield Token(fold(word), stem(word), match.start(), match.end())
+        folded, stemmed = _word_forms(match.group())
+        yield Token(folded, stemmed, match.start(), match.end())
