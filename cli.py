@@ -32,6 +32,13 @@ from crawler.runner import CrawlJob, run_jobs, spider_names
 from storage.db import check_schema, make_engine, normalise_url, session_factory, upgrade
 from storage.errors import StorageError
 from storage.queries import EventRow, events_of_runs, last_run_id, runs_after, totals
+from reports.digest import build_digest
+from reports.labels import describe_event
+from reports.periods import LOCAL, Week, last_complete_week, parse_week, week_of
+from reports.deliver import deliver, ensure_stored
+from reports.mail import MailSettings
+from reports.render import render
+from storage.digests import stored_digest, subscribe, subscriber_topics, subscribers
 from storage.runs import source_health
 from storage.topics import (
     active_matcher,
@@ -256,8 +263,10 @@ def _jobs_for(
         if replay is not None:
             cursor = manifest.get("sources", {}).get(slug, {}).get("cursor")
         label = f"{slug} ({replay.name})" if replay is not None else slug
+        # A replay happens at the recording's time, so its events land in the recorded week.
+        clock = manifest.get("recorded_at") if replay is not None else None
         jobs.append(CrawlJob(slug, replay_dir=replay, record_dir=record, cursor=cursor,
-                             label=label))
+                             label=label, clock=clock))
     return jobs
 
 
@@ -368,33 +377,10 @@ def _reference(ids: dict[str, list[str]]) -> str:
     return ""
 
 
-#: Dutch labels for status facets; facets not listed here are not shown in the summary.
-FACET_LABELS = {
-    "besluit": "besluit",
-    "stemming": "stemming",
-    "besluit_datum": "datum besluit",
-    "afgedaan": "afgedaan",
-    "kabinetsappreciatie": "kabinetsappreciatie",
-    "behandelstatus": "behandelstatus",
-    "zaak_status": "status zaak",
-    "activiteit_status": "status",
-    "datum": "datum",
-    "locatie": "locatie",
-}
-
-
 def _event_line(row: EventRow) -> str:
-    detail = row.event.detail or {}
-    if row.event.kind == "status":
-        changes = detail.get("changes", {})
-        return "; ".join(
-            f"{label}: {changes[facet][0] or '—'} → {changes[facet][1]}"
-            for facet, label in FACET_LABELS.items() if facet in changes
-        )
-    if row.event.kind == "changed":
-        return (f"versie {detail.get('from_version', '?')} → {detail.get('from_version', 0) + 1}: "
-                f"+{detail.get('words_added', 0)} / −{detail.get('words_removed', 0)} woorden")
-    return ""
+    if row.event.kind == "new":
+        return ""
+    return describe_event(row.event.kind, row.event.detail or {}, "nl")
 
 
 @app.command()
@@ -474,6 +460,19 @@ def demo(
                 sample.append_text(_hit_text(match.reason["hits"][0]))
             topics_table.add_row(Text(row.title), f"{strong + weak}", sample)
         console.print(topics_table)
+    # The digest of the week of the last visit, as researchers would get it on Monday.
+    last_visit = read_manifest(visits[-1]).get("recorded_at")
+    demo_week = week_of(datetime.fromisoformat(last_visit).astimezone(LOCAL).date()) \
+        if last_visit else last_complete_week(_now())
+    with _archive(url) as Session, Session() as session:
+        built = build_digest(session, demo_week, lang="nl")
+    digest_files = []
+    for fmt in ("html", "txt"):
+        path = directory / f"weekoverzicht-{demo_week.label}.{fmt}"
+        path.write_text(render(built, fmt), encoding="utf-8")
+        digest_files.append(path)
+    console.print(f"Weekoverzicht {demo_week.label}: {digest_files[0]} (ook als "
+                  f"{digest_files[1].name})")
     console.print(
         f"Archief: {db_path}\nLog: {directory / 'crawl.log'}\n"
         f"Verder: beleidsradar --help, of beleidsradar sources --database {db_path}"
@@ -481,6 +480,168 @@ def demo(
     bad = [r for r in runs if r.status != "ok"]
     if bad or len(runs) != len(visits):
         raise CommandError("the demo crawl did not finish cleanly (see the tables above)")
+
+
+# --- digest ----------------------------------------------------------------------------------
+
+
+def _week_option(value: str | None) -> Week:
+    if value is None:
+        return last_complete_week(_now())
+    try:
+        return parse_week(value)
+    except ValueError as exc:
+        raise CommandError(str(exc), code=2) from None
+
+
+@app.command()
+def digest(
+    week: Annotated[str | None, typer.Option(
+        "--week", help="ISO week, e.g. 2026-W48 (default: the last complete week).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="nl or en.")] = "nl",
+    fmt: Annotated[str, typer.Option("--format", help="html, md or txt.")] = "txt",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    topic: Annotated[list[str] | None, typer.Option(
+        "--topic", help="Only these topics (slugs); repeatable.")] = None,
+    send_mail: Annotated[bool, typer.Option(
+        "--send", help="Store this week's digest (once) and mail each subscriber their topics.")
+    ] = False,
+    resend: Annotated[bool, typer.Option(
+        "--resend", help="Mail the stored digest again, also to who already received it.")
+    ] = False,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="With --send/--resend: only this subscriber.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Build the weekly digest of an ISO week (Europe/Amsterdam) and print, write or mail it.
+
+    With --send the week's digest is stored with the topic definitions used and a ledger of
+    the events it reports, and mailed; running it again only retries failed deliveries.
+    """
+    if lang not in ("nl", "en"):
+        raise CommandError(f"--lang is nl or en, not {lang!r}", code=2)
+    if fmt not in ("html", "md", "txt"):
+        raise CommandError(f"--format is html, md or txt, not {fmt!r}", code=2)
+    chosen = _week_option(week)
+    if send_mail or resend:
+        _send_digest(database_url(database), chosen, resend=resend, to=to)
+        return
+    with _archive(database_url(database)) as Session, Session() as session:
+        if topic:
+            unknown = [s for s in topic if get_topic(session, s) is None]
+            if unknown:
+                raise CommandError(f"no topic {', '.join(unknown)} (see beleidsradar topics list)")
+        built = build_digest(session, chosen, lang=lang, topic_slugs=topic)
+    text = render(built, fmt)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Weekoverzicht {chosen.label} ({fmt}, {lang}): {out}")
+
+
+def mail_settings() -> MailSettings:
+    """SMTP settings from the environment (see README, "Mail")."""
+    env = os.environ.get
+    tls = env("BELEIDSRADAR_SMTP_TLS", "none")
+    if tls not in ("none", "starttls", "ssl"):
+        raise CommandError(f"BELEIDSRADAR_SMTP_TLS is none, starttls or ssl, not {tls!r}")
+    try:
+        port = int(env("BELEIDSRADAR_SMTP_PORT", "465" if tls == "ssl" else "25"))
+        attempts = int(env("BELEIDSRADAR_SMTP_ATTEMPTS", "3"))
+        backoff = float(env("BELEIDSRADAR_SMTP_BACKOFF", "2"))
+    except ValueError as exc:
+        raise CommandError(f"SMTP setting: {exc}") from None
+    return MailSettings(
+        host=env("BELEIDSRADAR_SMTP_HOST", "localhost"), port=port, tls=tls,
+        user=env("BELEIDSRADAR_SMTP_USER") or None, password=env("BELEIDSRADAR_SMTP_PASSWORD"),
+        sender=env("BELEIDSRADAR_SMTP_FROM", "beleidsradar@localhost"),
+        attempts=max(1, attempts), backoff=backoff,
+    )
+
+
+def _send_digest(url: str, week: Week, *, resend: bool, to: str | None) -> None:
+    settings = mail_settings()
+    with _archive(url) as Session:
+        if resend:
+            with Session() as session:
+                row = stored_digest(session, week.label)
+                if row is None:
+                    raise CommandError(f"no digest of {week.label} was stored; use --send")
+                digest_id = row.id
+        else:
+            digest_id = ensure_stored(Session, week, _now())
+        results = deliver(Session, digest_id, settings, now=_now, resend=resend, only=to)
+    if to is not None and not results:
+        raise CommandError(f"no active subscriber {to!r} (see beleidsradar subscribers list)")
+    table = Table(title=f"Verzending weekoverzicht {week.label}")
+    for column in ("abonnee", "onderwerpen", "status", "pogingen", "fout"):
+        table.add_column(column, overflow="fold")
+    labels = {"sent": "[green]verzonden[/]", "failed": "[red]mislukt[/]",
+              "already-sent": "al verzonden", "uncertain": "[yellow]onzeker[/]",
+              "no-topics": "[dim]geen onderwerpen[/]"}
+    for result in results:
+        table.add_row(Text(result.email), Text(", ".join(result.topics)),
+                      labels.get(result.status, result.status), str(result.attempts),
+                      Text(result.error or ""))
+    console.print(table)
+    if not results:
+        console.print("Geen abonnees: het weekoverzicht is opgeslagen maar niet gemaild.")
+    bad = [r.email for r in results if r.status in ("failed", "uncertain")]
+    if bad:
+        raise CommandError(f"not delivered to {', '.join(bad)} (see the table; run again to retry)")
+
+
+# --- subscribers -----------------------------------------------------------------------------
+
+subscribers_app = typer.Typer(help="Who receives the digest, for which topics.",
+                              no_args_is_help=True)
+app.add_typer(subscribers_app, name="subscribers")
+
+
+@subscribers_app.command("add")
+def subscribers_add(
+    email: str,
+    topic: Annotated[list[str], typer.Option("--topic", help="Topic slug; repeatable.")],
+    name: Annotated[str, typer.Option("--name")] = "",
+    lang: Annotated[str, typer.Option("--lang", help="nl or en.")] = "nl",
+    database: DatabaseOption = None,
+) -> None:
+    """Subscribe someone to topics (replaces their earlier topics)."""
+    if "@" not in email or any(c.isspace() for c in email):
+        raise CommandError(f"not an e-mail address: {email!r}", code=2)
+    if lang not in ("nl", "en"):
+        raise CommandError(f"--lang is nl or en, not {lang!r}", code=2)
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        rows = [_topic_or_fail(session, slug) for slug in topic]
+        subscribe(session, email=email, name=name, lang=lang, topics=rows, now=_now())
+    console.print(f"{email}: {', '.join(topic)}")
+
+
+@subscribers_app.command("list")
+def subscribers_list(database: DatabaseOption = None) -> None:
+    """List subscribers and their topics."""
+    with _archive(database_url(database)) as Session, Session() as session:
+        table = Table(title="Abonnees")
+        for column in ("e-mail", "naam", "taal", "actief", "onderwerpen"):
+            table.add_column(column, overflow="fold")
+        for person in subscribers(session, active_only=False):
+            table.add_row(Text(person.email), Text(person.name), person.lang,
+                          "ja" if person.active else "nee",
+                          ", ".join(subscriber_topics(session, person)))
+    console.print(table)
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(email: str, database: DatabaseOption = None) -> None:
+    """Stop mailing someone (their delivery history stays)."""
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        person = next((p for p in subscribers(session, active_only=False) if p.email == email),
+                      None)
+        if person is None:
+            raise CommandError(f"no subscriber {email!r}")
+        person.active = False
+    console.print(f"{email}: uitgeschreven.")
 
 
 # --- topics ----------------------------------------------------------------------------------

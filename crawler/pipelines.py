@@ -81,6 +81,14 @@ class StorePipeline:
         self.fetched = 0
         self.store_failures = 0
         self.run_id: int | None = None
+        clock = crawler.settings.get("WATCH_CLOCK")
+        self.fixed_now = datetime.fromisoformat(clock) if clock else None
+        if self.fixed_now is not None and self.fixed_now.tzinfo is None:
+            raise ValueError(f"WATCH_CLOCK needs a time zone: {clock!r}")
+
+    def now(self) -> datetime:
+        """The time the archive records: real time, or the recording's time in replay."""
+        return self.fixed_now or datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -112,7 +120,7 @@ class StorePipeline:
             # Topics are compiled once per crawl; a topic changed mid-crawl applies next run
             # (and saving a topic backfills the archive anyway).
             self.matcher, self.topic_ids = active_matcher(session)
-            run = start_run(session, self.source, mode=self.mode, now=datetime.now(UTC))
+            run = start_run(session, self.source, mode=self.mode, now=self.now())
             if hasattr(spider, "cursor"):
                 run.cursor_before = dict(spider.cursor)
             self.run_id = run.id
@@ -136,7 +144,7 @@ class StorePipeline:
                 with self.Session.begin() as session:
                     source = session.get(Source, self.source_id)
                     assert source is not None
-                    now = datetime.now(UTC)
+                    now = self.now()
                     result = record_observation(
                         session, source, observation, now=now, crawl_run_id=self.run_id,
                     )
@@ -186,7 +194,7 @@ class StorePipeline:
                     setattr(run, name, value)
                 for url, why in errors:
                     add_error(run, url, why)
-                finish_run(session, run, now=datetime.now(UTC), finish_reason=reason,
+                finish_run(session, run, now=self.now(), finish_reason=reason,
                            cursor=cursor)
                 logger.info(
                     "crawl_run.finished source=%s run=%s status=%s fetched=%s new=%s changed=%s "

@@ -34,6 +34,8 @@ class CrawlJob:
     settings: dict[str, Any] = field(default_factory=dict)
     #: How progress events name this job (default: the spider name).
     label: str | None = None
+    #: The time the archive records for this crawl (replay: the recording's), or None for now.
+    clock: str | None = None
 
 
 def project_settings(**overrides: Any) -> Settings:
@@ -85,6 +87,8 @@ def run_jobs(
                              priority="cmdline")
                 settings.set("WATCH_RECORD_DIR", str(job.record_dir) if job.record_dir else None,
                              priority="cmdline")
+                if job.clock:
+                    settings.set("WATCH_CLOCK", job.clock, priority="cmdline")
                 for key, value in job.settings.items():
                     settings.set(key, value, priority="cmdline")
                 crawler = Crawler(loader.load(job.spider), settings)

@@ -43,6 +43,11 @@ WATCH_SETTINGS = [
         "Write every live response into this recording (`crawl --record DIR`).",
     ),
     WatchSetting(
+        "WATCH_CLOCK", "BELEIDSRADAR_CLOCK", None,
+        "Record the crawl as happening at this ISO time instead of now (replay sets it to the "
+        "recording's time, so a replayed week lands in its own week).",
+    ),
+    WatchSetting(
         "WATCH_TK_ODATA_URL", "BELEIDSRADAR_TK_ODATA_URL",
         "https://gegevensmagazijn.tweedekamer.nl/OData/v4/2.0/",
         "Base URL of the Tweede Kamer OData API (it moves in 2026; SOURCES.md §1.1).",

@@ -136,7 +136,8 @@ def _create(
     session.add(record)
     session.flush()
     _add_identifiers(session, record, obs.identifiers)
-    version = _add_version(session, record, obs, number=1, digest=digest, crawl_run_id=crawl_run_id)
+    version = _add_version(session, record, obs, number=1, digest=digest, crawl_run_id=crawl_run_id,
+                           now=now)
     event = _event(
         session, EventKind.NEW, record, version, now=now, crawl_run_id=crawl_run_id,
         detail={"status": dict(obs.status)} if obs.status else {},
@@ -165,7 +166,7 @@ def _update(
         if digest != record.content_hash:
             version = _add_version(
                 session, record, obs, number=previous.number + 1, digest=digest,
-                crawl_run_id=crawl_run_id,
+                crawl_run_id=crawl_run_id, now=now,
             )
         detail = _diff_summary(previous, obs) if version is not None else {}
         if restored:
@@ -299,6 +300,7 @@ def _add_version(
     number: int,
     digest: str,
     crawl_run_id: int | None,
+    now: datetime,
 ) -> Version:
     version = Version(
         record_id=record.id,
@@ -312,7 +314,7 @@ def _add_version(
         meta=jsonable(dict(obs.meta)),
         fetched_at=obs.fetched_at,
         crawl_run_id=crawl_run_id,
-        created_at=obs.fetched_at,
+        created_at=now,
     )
     session.add(version)
     session.flush()

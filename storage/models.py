@@ -296,6 +296,9 @@ class Digest(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     markdown: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[opt_timestamp]
+    #: The built digest as data (reports.digest.Digest.to_dict), to render or send it again
+    #: exactly as it was.
+    data: Mapped[json_dict]
 
 
 class DigestEntry(Base):
@@ -308,3 +311,42 @@ class DigestEntry(Base):
     digest_id: Mapped[int] = mapped_column(ForeignKey("digest.id"), index=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("change_event.id"), index=True)
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))
+
+
+class Subscriber(Base):
+    """Someone who receives the digest by mail, for the topics they subscribed to."""
+
+    __tablename__ = "subscriber"
+
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    lang: Mapped[str] = mapped_column(String(5), default="nl")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("subscriber_id", "topic_id"),)
+
+    id: Mapped[intpk]
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id"), index=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+
+
+class Delivery(Base):
+    """One mail of one digest to one subscriber: sent, or failed with the reason."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("digest_id", "subscriber_id"),)
+
+    id: Mapped[intpk]
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digest.id"), index=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    topics: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[timestamp] = mapped_column(default=utcnow)

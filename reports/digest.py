@@ -1,0 +1,329 @@
+"""Building the weekly digest from the archive: pure data, rendered elsewhere (reports/render.py).
+
+A digest covers the change events detected in one ISO week (Amsterdam time). Per topic it lists
+the documents with events that week; a document matched by several topics is shown in full
+under the first and referred to under the others; documents a topic matched only fuzzily go to
+its "mogelijk relevant" block. A closing section accounts for every source's runs that week.
+
+The built digest is plain data (``Digest.to_dict``), so a sent digest can be stored and
+rendered again exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reports.periods import LOCAL, Week
+from storage.models import (
+    ChangeEvent,
+    CrawlRun,
+    Document,
+    Identifier,
+    Match,
+    Record,
+    Source,
+    Topic,
+    Version,
+)
+from storage.topics import definition_of
+
+#: Reference schemes in the order a researcher looks for them, with how each is written.
+REFERENCE_ORDER = ("kamerstuk", "procedure", "celex", "ecli", "zaak", "officielebekendmakingen",
+                   "dossier", "tk-activiteit", "tk-document")
+
+
+@dataclass
+class Link:
+    label: str
+    url: str
+
+
+@dataclass
+class EventLine:
+    id: int
+    kind: str  # new | changed | status | removed
+    detail: dict[str, Any]
+    at: str  # ISO timestamp
+
+
+@dataclass
+class Reason:
+    clause: str
+    field: str
+    snippet: str
+    mark: tuple[int, int]
+    fuzzy: bool = False
+
+
+@dataclass
+class Entry:
+    document_id: int
+    title: str
+    doc_type: str | None
+    date: str | None  # ISO date of publication (Amsterdam), if known
+    references: list[str]
+    dossier: str | None  # what entries are grouped and ordered by
+    sources: list[str]
+    links: list[Link]
+    events: list[EventLine]
+    reasons: list[Reason]
+    strength: str  # strong | weak
+
+    @property
+    def kinds(self) -> set[str]:
+        return {e.kind for e in self.events}
+
+
+@dataclass
+class SeeAlso:
+    document_id: int
+    title: str
+    under: str  # slug of the topic where the entry is shown in full
+
+
+@dataclass
+class TopicSection:
+    slug: str
+    title: str
+    counts: dict[str, int]  # new/changed/status/removed over entries + see-also documents
+    entries: list[Entry] = field(default_factory=list)
+    see_also: list[SeeAlso] = field(default_factory=list)
+    weak: list[Entry] = field(default_factory=list)
+
+
+@dataclass
+class SourceAccount:
+    slug: str
+    title: str
+    runs: int
+    fetched: int
+    new: int
+    changed: int
+    failed: int
+    problems: list[str]
+    last_status: str | None  # ok | partial | failed | None (not checked this week)
+
+
+@dataclass
+class Digest:
+    week: str
+    start: str
+    end: str
+    lang: str
+    topics: list[TopicSection]
+    sources: list[SourceAccount]
+    unmatched: int  # documents with events that week that no topic matched
+    event_ids: list[int]
+    topic_definitions: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Digest:
+        def entry(e: dict[str, Any]) -> Entry:
+            return Entry(**{**e, "links": [Link(**x) for x in e["links"]],
+                            "events": [EventLine(**x) for x in e["events"]],
+                            "reasons": [Reason(**{**x, "mark": tuple(x["mark"])})
+                                        for x in e["reasons"]]})
+
+        topics = [
+            TopicSection(
+                slug=t["slug"], title=t["title"], counts=t["counts"],
+                entries=[entry(e) for e in t["entries"]],
+                see_also=[SeeAlso(**s) for s in t["see_also"]],
+                weak=[entry(e) for e in t["weak"]],
+            )
+            for t in data["topics"]
+        ]
+        return cls(**{**data, "topics": topics,
+                      "sources": [SourceAccount(**s) for s in data["sources"]]})
+
+    def only_topics(self, slugs: set[str]) -> Digest:
+        """The same digest for a subscriber of some topics: a document whose full entry was
+        under a topic left out is shown in full under the first remaining one."""
+        data = self.to_dict()
+        kept = [t for t in data["topics"] if t["slug"] in slugs]
+        full = {e["document_id"] for t in kept for e in t["entries"]}
+        for topic in kept:
+            promoted = []
+            for ref in topic["see_also"]:
+                if ref["document_id"] not in full and ref["under"] not in slugs:
+                    original = next(e for t in data["topics"] for e in t["entries"]
+                                    if e["document_id"] == ref["document_id"])
+                    promoted.append(original)
+                    full.add(ref["document_id"])
+            topic["see_also"] = [r for r in topic["see_also"]
+                                 if r["document_id"] not in {p["document_id"] for p in promoted}]
+            topic["entries"] = sorted(topic["entries"] + promoted, key=_entry_order_dict)
+        data["topics"] = kept
+        data["topic_definitions"] = [d for d in data["topic_definitions"] if d["slug"] in slugs]
+        return Digest.from_dict(data)
+
+
+def _entry_order_dict(entry: dict[str, Any]) -> tuple[str, str, int]:
+    return (entry["dossier"] or "~", entry["date"] or "", entry["document_id"])
+
+
+def _entry_order(entry: Entry) -> tuple[str, str, int]:
+    return (entry.dossier or "~", entry.date or "", entry.document_id)
+
+
+def build_digest(session: Session, week: Week, *, lang: str = "nl",
+                 topic_slugs: list[str] | None = None) -> Digest:
+    """The digest of ``week``: deterministic for the same archive state."""
+    topics = [t for t in session.scalars(select(Topic).order_by(Topic.title, Topic.slug))
+              if t.active and (topic_slugs is None or t.slug in topic_slugs)]
+    events = session.execute(
+        select(ChangeEvent, Record, Source.slug)
+        .join(Record, ChangeEvent.record_id == Record.id)
+        .join(Source, Record.source_id == Source.id)
+        .where(ChangeEvent.detected_at >= week.start, ChangeEvent.detected_at < week.end)
+        .order_by(ChangeEvent.id)
+    ).all()
+    by_document: dict[int, list[tuple[ChangeEvent, Record, str]]] = defaultdict(list)
+    for event, record, slug in events:
+        by_document[event.document_id].append((event, record, slug))
+    document_ids = sorted(by_document)
+
+    # Which topics matched each document (any version up to the end of the week).
+    matches: dict[int, dict[int, list[Match]]] = defaultdict(lambda: defaultdict(list))
+    if document_ids:
+        for match in session.scalars(
+            select(Match).join(Version, Match.version_id == Version.id)
+            .where(Match.document_id.in_(document_ids), Version.created_at < week.end)
+            .order_by(Match.id)
+        ):
+            matches[match.document_id][match.topic_id].append(match)
+
+    entries: dict[int, dict[int, Entry]] = {}
+    sections = []
+    shown_in: dict[int, str] = {}
+    for topic in topics:
+        section = TopicSection(topic.slug, topic.title, dict.fromkeys(
+            ("new", "changed", "status", "removed"), 0))
+        for document_id in document_ids:
+            topic_matches = matches.get(document_id, {}).get(topic.id)
+            if not topic_matches:
+                continue
+            entry = entries.setdefault(document_id, {}).get(topic.id) or _entry(
+                session, document_id, by_document[document_id], topic_matches)
+            entries[document_id][topic.id] = entry
+            for kind in entry.kinds:
+                section.counts[kind] += 1
+            if entry.strength == "weak":
+                section.weak.append(entry)
+            elif document_id in shown_in:
+                section.see_also.append(SeeAlso(document_id, entry.title, shown_in[document_id]))
+            else:
+                shown_in[document_id] = topic.slug
+                section.entries.append(entry)
+        section.entries.sort(key=_entry_order)
+        section.weak.sort(key=_entry_order)
+        sections.append(section)
+
+    matched_documents = {d for d in document_ids if matches.get(d)}
+    return Digest(
+        week=week.label,
+        start=week.start.isoformat(),
+        end=week.end.isoformat(),
+        lang=lang,
+        topics=sections,
+        sources=_source_accounts(session, week),
+        unmatched=len(set(document_ids) - matched_documents),
+        event_ids=sorted(event.id for event, _, _ in events
+                         if event.document_id in matched_documents),
+        topic_definitions=[definition_of(t).to_toml_dict() for t in topics],
+    )
+
+
+def _entry(session: Session, document_id: int, events: list[tuple[ChangeEvent, Record, str]],
+           topic_matches: list[Match]) -> Entry:
+    document = session.get(Document, document_id)
+    assert document is not None
+    records = session.scalars(select(Record).where(Record.document_id == document_id)
+                              .order_by(Record.id)).all()
+    identifiers: dict[str, list[str]] = defaultdict(list)
+    for scheme, value in session.execute(
+        select(Identifier.scheme, Identifier.value)
+        .where(Identifier.document_id == document_id).order_by(Identifier.id)
+    ).all():
+        if value not in identifiers[scheme]:
+            identifiers[scheme].append(value)
+    references = [v for scheme in REFERENCE_ORDER for v in identifiers.get(scheme, [])
+                  if not (scheme == "officielebekendmakingen" and v in identifiers["kamerstuk"])]
+    sources = sorted({slug for _, _, slug in events} | {
+        session.get(Source, r.source_id).slug for r in records  # type: ignore[union-attr]
+    })
+    links = []
+    for record in records:
+        links.append(Link(_link_label(record.url), record.url))
+        newest = session.scalars(select(Version).where(Version.record_id == record.id)
+                                 .order_by(Version.number.desc()).limit(1)).first()
+        for label, url in ((newest.meta or {}).get("links", {}) if newest else {}).items():
+            if url != record.url:
+                links.append(Link(label, url))
+    strong = [m for m in topic_matches if m.strength == "strong"]
+    best = (strong or topic_matches)[-1]
+    published = document.published_at.astimezone(LOCAL).date().isoformat() \
+        if document.published_at else None
+    dossier = next(iter(identifiers.get("procedure", []) + identifiers.get("dossier", [])), None)
+    return Entry(
+        document_id=document_id,
+        title=document.title,
+        doc_type=document.doc_type,
+        date=published,
+        references=references,
+        dossier=dossier,
+        sources=sources,
+        links=links,
+        events=[EventLine(e.id, e.kind, dict(e.detail or {}), e.detected_at.isoformat())
+                for e, _, _ in events],
+        reasons=[Reason(h["clause"], h["field"], h["snippet"], tuple(h["mark"]),  # type: ignore[arg-type]
+                        h.get("fuzzy", False)) for h in best.reason.get("hits", [])],
+        strength="strong" if strong else "weak",
+    )
+
+
+def _link_label(url: str) -> str:
+    if "/resource" in url:
+        return "bestand"
+    if "officielebekendmakingen" in url:
+        return "officielebekendmakingen"
+    return "bron"
+
+
+def _source_accounts(session: Session, week: Week) -> list[SourceAccount]:
+    accounts = []
+    for source in session.scalars(select(Source).where(Source.active.is_(True))
+                                  .order_by(Source.slug)):
+        runs = session.scalars(
+            select(CrawlRun).where(CrawlRun.source_id == source.id,
+                                   CrawlRun.started_at >= week.start,
+                                   CrawlRun.started_at < week.end)
+            .order_by(CrawlRun.started_at, CrawlRun.id)
+        ).all()
+        problems: list[str] = []
+        for run in runs:
+            for error in run.errors:
+                reason = str(error.get("reason", ""))
+                if reason and reason not in problems:
+                    problems.append(reason)
+        accounts.append(SourceAccount(
+            slug=source.slug, title=source.title, runs=len(runs),
+            fetched=sum(r.fetched for r in runs), new=sum(r.new for r in runs),
+            changed=sum(r.changed + r.status_changes + r.removed for r in runs),
+            failed=sum(r.failed for r in runs), problems=problems[:5],
+            last_status=runs[-1].status if runs else None,
+        ))
+    return accounts
+
+
+def generated_label(now: datetime) -> str:
+    return now.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,131 @@
+"""What researchers read: labels for document types, events and status facets, in Dutch and English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Source document types (TK `Soort`, …) as researchers name them: (nl, en).
+DOCUMENT_TYPES = {
+    "Brief regering": ("Kamerbrief", "Letter to parliament"),
+    "Motie": ("Motie", "Motion"),
+    "Motie (gewijzigd/nader)": ("Motie (gewijzigd)", "Motion (amended)"),
+    "Amendement": ("Amendement", "Amendment"),
+    "Amendement (gewijzigd/nader/vervangend)": ("Amendement (gewijzigd)", "Amendment (amended)"),
+    "Schriftelijke vragen": ("Kamervragen", "Written questions"),
+    "Antwoord schriftelijke vragen": ("Antwoord op Kamervragen", "Answer to written questions"),
+    "Antwoord schriftelijke vragen (nader)": ("Nader antwoord op Kamervragen",
+                                              "Further answer to written questions"),
+    "Mondelinge vragen": ("Mondelinge vragen", "Oral questions"),
+    "Voorstel van wet": ("Wetsvoorstel", "Bill"),
+    "Voorstel van wet (initiatiefvoorstel)": ("Initiatiefwetsvoorstel", "Private member's bill"),
+    "Memorie van toelichting": ("MvT", "Explanatory memorandum"),
+    "Nota van wijziging": ("Nota van wijziging", "Memorandum of amendment"),
+    "Nota n.a.v. het (nader/tweede nader/enz.) verslag": ("Nota n.a.v. verslag",
+                                                         "Memorandum in reply to report"),
+    "Advies Afdeling advisering Raad van State": ("Advies Raad van State", "Council of State advice"),
+    "Advies Afdeling advisering Raad van State en Nader rapport": (
+        "Advies Raad van State en nader rapport", "Council of State advice and further report"),
+    "Verslag van een commissiedebat": ("Verslag commissiedebat", "Report of committee debate"),
+    "Verslag van een schriftelijk overleg": ("Verslag schriftelijk overleg",
+                                             "Report of written consultation"),
+    "EU-voorstel": ("EU-voorstel", "EU proposal"),
+    "Wetgeving": ("Wetsvoorstel (zaak)", "Bill (case)"),
+    "Commissiedebat": ("Commissiedebat", "Committee debate"),
+    "Plenair debat": ("Plenair debat", "Plenary debate"),
+    "Rondetafelgesprek": ("Rondetafelgesprek", "Round-table meeting"),
+    "Stemmingen": ("Stemmingen", "Votes"),
+    "Stemmingsuitslagen": ("Stemmingsuitslagen", "Voting results"),
+    "Bijlage": ("Bijlage", "Annex"),
+}
+
+#: Status facets (see crawler spiders) in the order and words a researcher wants them.
+FACETS = {
+    "besluit": ("besluit", "decision"),
+    "stemming": ("stemming", "vote"),
+    "besluit_datum": ("datum besluit", "decision date"),
+    "afgedaan": ("afgedaan", "closed"),
+    "kabinetsappreciatie": ("kabinetsappreciatie", "government's assessment"),
+    "behandelstatus": ("behandelstatus", "stage"),
+    "zaak_status": ("status zaak", "case status"),
+    "activiteit_status": ("status", "status"),
+    "datum": ("datum", "date"),
+    "locatie": ("locatie", "location"),
+}
+
+TEXT = {
+    "title": ("Beleidsradar — weekoverzicht {week}", "Beleidsradar — weekly digest {week}"),
+    "period": ("{start} t/m {end}", "{start} to {end}"),
+    "new": ("nieuw", "new"),
+    "changed": ("gewijzigd", "changed"),
+    "status": ("status", "status"),
+    "removed": ("verwijderd", "removed"),
+    "Nieuw": ("Nieuw", "New"),
+    "Gewijzigd": ("Gewijzigd", "Changed"),
+    "Verwijderd": ("Verwijderd bij de bron", "Removed at the source"),
+    "nothing": ("Geen nieuwe of gewijzigde documenten deze week.",
+                "No new or changed documents this week."),
+    "why": ("Waarom", "Why"),
+    "see_also": ("Ook bij dit onderwerp (volledig onder {topic})",
+                 "Also in this topic (in full under {topic})"),
+    "weak": ("Mogelijk relevant (alleen vage treffers)", "Possibly relevant (fuzzy matches only)"),
+    "sources": ("Bronnen deze week", "Sources this week"),
+    "source": ("bron", "source"),
+    "runs": ("runs", "runs"),
+    "fetched": ("opgehaald", "fetched"),
+    "failed": ("mislukt", "failed"),
+    "not_checked": ("NIET gecontroleerd deze week", "NOT checked this week"),
+    "incomplete": ("Let op: {n} bron(nen) niet (volledig) gecontroleerd; dit overzicht kan "
+                   "onvolledig zijn.", "Note: {n} source(s) not (fully) checked; this digest "
+                   "may be incomplete."),
+    "unmatched": ("{n} andere documenten met gebeurtenissen vielen onder geen enkel onderwerp.",
+                  "{n} other documents with events matched no topic."),
+    "new_version": ("nieuwe versie {a} → {b}: +{added}/−{removed} woorden",
+                    "new version {a} → {b}: +{added}/−{removed} words"),
+    "title_changed": ("titel gewijzigd", "title changed"),
+    "restored": ("teruggeplaatst bij de bron", "restored at the source"),
+    "in_field": ("in {field}", "in {field}"),
+    "fuzzy": ("vaag", "fuzzy"),
+    "topics_used": ("Onderwerpen zoals gebruikt", "Topics as used"),
+}
+
+
+def t(key: str, lang: str, **values: Any) -> str:
+    nl, en = TEXT[key]
+    return (en if lang == "en" else nl).format(**values)
+
+
+def document_type(value: str | None, lang: str) -> str:
+    if not value:
+        return ""
+    pair = DOCUMENT_TYPES.get(value)
+    if pair is None:
+        return value
+    return pair[1] if lang == "en" else pair[0]
+
+
+def describe_event(kind: str, detail: dict[str, Any], lang: str) -> str:
+    """One line saying what happened, e.g. 'besluit: Stemmen - aangenomen; stemming: Voor 143'."""
+    if kind == "new":
+        return t("Nieuw", lang)
+    if kind == "removed":
+        return t("Verwijderd", lang)
+    if kind == "changed":
+        parts = []
+        if "from_version" in detail:
+            parts.append(t("new_version", lang, a=detail["from_version"],
+                           b=detail["from_version"] + 1, added=detail.get("words_added", 0),
+                           removed=detail.get("words_removed", 0)))
+        if detail.get("title_changed"):
+            parts.append(t("title_changed", lang))
+        if detail.get("restored"):
+            parts.append(t("restored", lang))
+        return f"{t('Gewijzigd', lang)}: " + "; ".join(parts) if parts else t("Gewijzigd", lang)
+    changes = detail.get("changes", {})
+    lines = []
+    for facet, (nl, en) in FACETS.items():
+        if facet in changes:
+            before, after = changes[facet]
+            label = en if lang == "en" else nl
+            lines.append(f"{label}: {after}" if before in (None, "") else
+                         f"{label}: {before} → {after}")
+    return "; ".join(lines)

@@ -1,0 +1,276 @@
+"""The weekly digest: content per topic, source accounts, rendering, escaping, mail delivery."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from reports.digest import Digest, build_digest
+from reports.periods import last_complete_week, parse_week
+from reports.render import render
+from storage.archive import Observation, ensure_source, record_observation
+from storage.db import make_engine, session_factory
+from storage.models import DigestEntry
+from storage.topics import active_matcher, record_matches
+from monitors.matching import MatchDoc
+
+ROOT = Path(__file__).resolve().parent.parent
+W47, W48 = parse_week("2026-W47"), parse_week("2026-W48")
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import cli; cli.main()", *args], capture_output=True, text=True,
+        cwd=ROOT, timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo archive: both recorded weeks crawled through the real pipeline."""
+    folder = tmp_path_factory.mktemp("digest") / "demo"
+    result = cli("demo", "--dir", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return folder / "beleidsradar.db"
+
+
+@pytest.fixture
+def archive(demo_archive: Path, tmp_path: Path) -> str:
+    """A private copy of the demo archive for tests that write."""
+    copy = tmp_path / "archive.db"
+    shutil.copy(demo_archive, copy)
+    return str(copy)
+
+
+def build(url: str, week=W48, **kwargs) -> Digest:
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        digest = build_digest(session, week, **kwargs)
+    engine.dispose()
+    return digest
+
+
+def test_weeks() -> None:
+    assert W48.monday.isoformat() == "2026-11-23" and W48.sunday.isoformat() == "2026-11-29"
+    assert W48.start == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    assert last_complete_week(datetime(2026, 11, 30, 7, 0, tzinfo=UTC)).label == "2026-W48"
+    assert last_complete_week(datetime(2026, 11, 29, 22, 59, tzinfo=UTC)).label == "2026-W47"
+    with pytest.raises(ValueError, match="2026-W48"):
+        parse_week("week 48")
+    with pytest.raises(ValueError, match="no week 54"):
+        parse_week("2026-W54")
+
+
+def test_week_48_per_topic(demo_archive: Path) -> None:
+    digest = build(str(demo_archive))
+    titles = [t.title for t in digest.topics]
+    assert titles == sorted(titles)  # a stable order
+    by_slug = {t.slug: t for t in digest.topics}
+
+    actieplan = by_slug["actieplan-mensenhandel"]
+    letter = next(e for e in actieplan.entries if "kst-28638-271" in e.references)
+    assert letter.doc_type == "Brief regering" and letter.sources == ["tweedekamer"]
+    assert [(e.kind, e.detail.get("from_version")) for e in letter.events] == [("changed", 1)]
+    assert letter.reasons[0].clause == '"samen tegen mensenhandel"'
+    assert {link.label for link in letter.links} == {"bestand", "officielebekendmakingen"}
+
+    # The motion voted on in week 48 is under the broad topic, with the vote as a status event.
+    motion = next(e for t in digest.topics for e in t.entries
+                  if "2026Z21495" in e.references)
+    [status] = [e for e in motion.events if e.kind == "status"]
+    assert status.detail["changes"]["besluit"] == [None, "Stemmen - aangenomen"]
+    assert status.detail["changes"]["stemming"] == [None, "Voor 143, Tegen 7"]
+
+    # Every document appears in full once; under its other topics as a reference.
+    full = [e.document_id for t in digest.topics for e in t.entries]
+    assert len(full) == len(set(full))
+    references = [(t.slug, r.document_id, r.under) for t in digest.topics for r in t.see_also]
+    assert references and all(doc in full for _, doc, _ in references)
+    assert all(under != slug for slug, _, under in references)
+
+    # Counts in the header are over everything shown under the topic.
+    for topic in digest.topics:
+        shown = topic.entries + topic.weak
+        expected = sum(1 for e in shown for k in e.kinds if k == "new")
+        expected += sum(
+            1 for r in topic.see_also
+            for e in (x for t in digest.topics for x in t.entries if x.document_id == r.document_id)
+            if "new" in e.kinds
+        )
+        assert topic.counts["new"] == expected
+
+    [source] = digest.sources
+    assert (source.slug, source.runs, source.last_status) == ("tweedekamer", 1, "ok")
+    assert digest.unmatched > 0  # stikstof and the housing market are in no topic
+
+
+def test_week_47_is_the_first_visit(demo_archive: Path) -> None:
+    digest = build(str(demo_archive), W47)
+    kinds = {k for t in digest.topics for e in t.entries for k in e.kinds}
+    assert kinds == {"new"}
+    assert sum(len(t.entries) for t in digest.topics) > 10
+
+
+def test_building_again_gives_the_same_digest(demo_archive: Path) -> None:
+    first, second = build(str(demo_archive)), build(str(demo_archive))
+    assert first.to_dict() == second.to_dict()
+    for fmt in ("html", "md", "txt"):
+        assert render(first, fmt) == render(second, fmt)
+    assert Digest.from_dict(first.to_dict()).to_dict() == first.to_dict()
+
+
+def test_texts_in_dutch_and_english(demo_archive: Path) -> None:
+    nl = render(build(str(demo_archive)), "txt")
+    assert "weekoverzicht 2026-W48" in nl and "23-11-2026 t/m 29-11-2026" in nl
+    assert "Kamerbrief" in nl and "besluit: Stemmen - aangenomen" in nl
+    assert "Bronnen deze week" in nl
+    en = render(build(str(demo_archive), lang="en"), "txt")
+    assert "weekly digest 2026-W48" in en and "Letter to parliament" in en
+    assert "decision: Stemmen - aangenomen" in en and "Sources this week" in en
+
+
+def test_a_failed_source_is_said_at_the_top(archive: str) -> None:
+    engine = make_engine(archive)
+    from storage.runs import add_error, finish_run, start_run
+
+    with session_factory(engine).begin() as session:
+        source = ensure_source(session, "rechtspraak", kind="spider", title="Rechtspraak")
+        run = start_run(session, source, mode="live", now=datetime(2026, 11, 24, tzinfo=UTC))
+        add_error(run, "https://data.rechtspraak.nl/x", "HttpError: 503 Service Unavailable")
+        finish_run(session, run, now=datetime(2026, 11, 24, tzinfo=UTC), finish_reason="finished",
+                   cursor=None)
+    engine.dispose()
+    text = render(build(archive), "txt")
+    assert "! Let op: 1 bron(nen) niet (volledig) gecontroleerd" in text
+    assert "HttpError: 503 Service Unavailable" in text
+
+
+def test_hostile_titles_are_escaped_everywhere(archive: str) -> None:
+    engine = make_engine(archive)
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> [mensenhandel](javascript:alert(1))'
+    with session_factory(engine).begin() as session:
+        source = ensure_source(session, "tweedekamer", kind="spider", title="TK")
+        now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+        obs = Observation(source="tweedekamer", key="Document/hostile",
+                          url="javascript:alert(1)", fetched_at=now, title=hostile, text="",
+                          doc_type="Brief regering", published_at=now)
+        result = record_observation(session, source, obs, now=now)
+        matcher, ids = active_matcher(session)
+        record_matches(session, matcher.match(MatchDoc(title=hostile, text="")), ids,
+                       document_id=result.document_id, version_id=result.version_id, now=now)
+    engine.dispose()
+    digest = build(archive)
+    html = render(digest, "html")
+    assert "<script" not in html and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert 'href="javascript:' not in html
+    md = render(digest, "md")
+    assert "<script" not in md and "](javascript:" not in md
+    assert "\\[mensenhandel\\]\\(javascript:alert\\(1\\)\\)" in md
+
+
+def test_subscriber_view_promotes_entries_of_topics_left_out(demo_archive: Path) -> None:
+    digest = build(str(demo_archive))
+    reference = next((t.slug, r) for t in digest.topics for r in t.see_also)
+    slug, ref = reference
+    mine = digest.only_topics({slug})
+    [topic] = mine.topics
+    assert ref.document_id in [e.document_id for e in topic.entries]
+    assert ref.document_id not in [r.document_id for r in topic.see_also]
+
+
+# --- delivery over real SMTP ------------------------------------------------------------------
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    import socket
+
+    with socket.socket() as probe:  # aiosmtpd needs a fixed port: take a free one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()
+
+
+def smtp_env(port: int) -> dict[str, str]:
+    return {"BELEIDSRADAR_SMTP_HOST": "127.0.0.1", "BELEIDSRADAR_SMTP_PORT": str(port),
+            "BELEIDSRADAR_SMTP_FROM": "radar@nr.example", "BELEIDSRADAR_SMTP_BACKOFF": "0.05",
+            "BELEIDSRADAR_SMTP_ATTEMPTS": "2"}
+
+
+def test_send_mails_each_subscriber_their_topics_once(archive: str, smtp_server) -> None:
+    inbox, port = smtp_server
+    assert cli("subscribers", "add", "anna@nr.example", "--topic", "herziening-273f",
+               "--topic", "actieplan-mensenhandel", "--name", "Anna", "-d", archive).returncode == 0
+    assert cli("subscribers", "add", "ben@nr.example", "--topic", "eu-verordening-csa",
+               "--lang", "en", "-d", archive).returncode == 0
+    sent = cli("digest", "--week", "2026-W48", "--send", "-d", archive, env=smtp_env(port))
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert len(inbox.messages) == 2
+    anna = next(m for m in inbox.messages if "anna@nr.example" in m["To"])
+    assert anna["Subject"] == "Beleidsradar — weekoverzicht 2026-W48"
+    assert anna["From"] == "radar@nr.example" and anna["To"] == "Anna <anna@nr.example>"
+    assert anna.get_content_type() == "multipart/alternative"
+    plain = anna.get_body(preferencelist=("plain",)).get_content()
+    html = anna.get_body(preferencelist=("html",)).get_content()
+    assert "Actieplan Samen tegen Mensenhandel" in plain and "Herziening art. 273f" in plain
+    assert "EU-verordening" not in plain  # not Anna's topic
+    assert "<table" in html and "Voortgang Actieplan" in html
+    ben = next(m for m in inbox.messages if "ben@nr.example" in m["To"])
+    assert ben["Subject"] == "Beleidsradar — weekly digest 2026-W48"
+
+    again = cli("digest", "--week", "2026-W48", "--send", "-d", archive, env=smtp_env(port))
+    assert again.returncode == 0 and "al verzonden" in again.stdout
+    assert len(inbox.messages) == 2  # nothing twice
+
+    resent = cli("digest", "--week", "2026-W48", "--resend", "--to", "anna@nr.example",
+                 "-d", archive, env=smtp_env(port))
+    assert resent.returncode == 0, resent.stderr
+    assert len(inbox.messages) == 3
+    again_plain = inbox.messages[2].get_body(preferencelist=("plain",)).get_content()
+    assert again_plain == plain
+
+    engine = make_engine(archive)
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count(DigestEntry.id))) > 0
+    engine.dispose()
+
+
+def test_a_failed_send_is_reported_and_retried_later(archive: str, smtp_server) -> None:
+    inbox, port = smtp_server
+    cli("subscribers", "add", "anna@nr.example", "--topic", "herziening-273f", "-d", archive)
+    closed = smtp_env(1)  # nothing listens on port 1
+    failed = cli("digest", "--week", "2026-W48", "--send", "-d", archive, env=closed)
+    assert failed.returncode == 1
+    assert "mislukt" in failed.stdout and "ConnectionRefusedError" in failed.stdout
+    assert failed.stderr.strip() == (
+        "beleidsradar: not delivered to anna@nr.example (see the table; run again to retry)")
+    retried = cli("digest", "--week", "2026-W48", "--send", "-d", archive, env=smtp_env(port))
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert len(inbox.messages) == 1 and "verzonden" in retried.stdout
