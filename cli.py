@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -38,7 +38,7 @@ from reports.periods import LOCAL, Week, last_complete_week, parse_week, week_of
 from reports.deliver import deliver, ensure_stored
 from reports.mail import MailSettings
 from reports.render import render
-from storage.digests import stored_digest, subscribe, subscriber_topics, subscribers
+from storage.digests import deliveries, stored_digest, subscribe, subscriber_topics, subscribers
 from storage.runs import source_health
 from storage.topics import (
     active_matcher,
@@ -590,6 +590,116 @@ def _send_digest(url: str, week: Week, *, resend: bool, to: str | None) -> None:
     bad = [r.email for r in results if r.status in ("failed", "uncertain")]
     if bad:
         raise CommandError(f"not delivered to {', '.join(bad)} (see the table; run again to retry)")
+
+
+# --- run: what is due -------------------------------------------------------------------------
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def _schedule() -> tuple[float, int, int]:
+    """(crawl every N hours, digest weekday 0-6, digest hour) from the environment."""
+    env = os.environ.get
+    day = env("BELEIDSRADAR_DIGEST_DAY", "monday").lower()
+    if day not in WEEKDAYS:
+        raise CommandError(f"BELEIDSRADAR_DIGEST_DAY is a weekday in English, not {day!r}")
+    try:
+        every = float(env("BELEIDSRADAR_CRAWL_EVERY_HOURS", "24"))
+        hour = int(env("BELEIDSRADAR_DIGEST_HOUR", "8"))
+    except ValueError as exc:
+        raise CommandError(f"schedule setting: {exc}") from None
+    return every, WEEKDAYS.index(day), hour
+
+
+def _due_digests(session: Any, now: datetime, weekday: int, hour: int) -> list[Week]:
+    """Weeks whose digest moment has passed, that were watched and not yet sent (oldest first).
+
+    A week is watched when a crawl ran before it ended; its digest moment is the configured
+    weekday and hour after it ended. Missed moments (machine off) are caught up.
+    """
+    from sqlalchemy import func, select
+
+    from storage.models import CrawlRun
+
+    first_run = session.scalar(select(func.min(CrawlRun.started_at)))
+    if first_run is None:
+        return []
+    due = []
+    week = last_complete_week(now)
+    for _ in range(8):  # catch up at most eight weeks
+        moment = datetime.combine(week.next().monday + timedelta(days=weekday),
+                                  time(hour), LOCAL)
+        if week.end <= first_run:
+            break
+        if moment <= now:
+            stored = stored_digest(session, week.label)
+            if stored is None or any(d.status == "failed" for d, _ in deliveries(session, stored)):
+                due.append(week)  # not built yet, or a delivery to retry
+        week = week.previous()
+    return list(reversed(due))
+
+
+@app.command()
+def run(
+    now_option: Annotated[str | None, typer.Option(
+        "--now", help="Act as if it were this ISO time (for testing schedules).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Do what is due: crawl sources not crawled for a day, then send every digest due.
+
+    Meant for cron or a systemd timer every 30 minutes (README). Missed digests are caught up
+    once; nothing is sent twice. Exits 1 when a source or a delivery failed.
+    """
+    url = database_url(database)
+    try:
+        now = datetime.fromisoformat(now_option) if now_option else _now()
+    except ValueError:
+        raise CommandError(f"--now takes an ISO time, not {now_option!r}", code=2) from None
+    if now.tzinfo is None:
+        raise CommandError("--now needs a time zone, e.g. 2026-11-30T09:00+01:00", code=2)
+    every, weekday, hour = _schedule()
+    problems = []
+
+    from sqlalchemy import func, select
+
+    from storage.models import CrawlRun, Source
+
+    with _archive(url) as Session, Session() as session:
+        last = dict(session.execute(
+            select(Source.slug, func.max(CrawlRun.started_at))
+            .join(CrawlRun, CrawlRun.source_id == Source.id).group_by(Source.slug)
+        ).all())
+        before = last_run_id(session)
+    due_sources = [slug for slug in spider_names()
+                   if slug not in last or now - last[slug] >= timedelta(hours=every) * 0.95]
+    if due_sources:
+        console.print(f"Crawl: {', '.join(due_sources)}")
+        jobs = [CrawlJob(slug, clock=now.isoformat() if now_option else None)
+                for slug in due_sources]
+        _run_with_progress([jobs], url, verbose=verbose, log_file=None)
+        runs, slugs = _finished_runs(url, before)
+        console.print(_summary_table(runs, slugs, "Crawl"))
+        _print_errors(runs, slugs)
+        problems += [f"crawl of {slugs[r.source_id]}: {r.status}" for r in runs
+                     if r.status != "ok"]
+    else:
+        console.print("Crawl: niets te doen (elke bron is recent gecontroleerd).")
+
+    with _archive(url) as Session:
+        with Session() as session:
+            weeks = _due_digests(session, now, weekday, hour)
+        if not weeks:
+            console.print("Weekoverzicht: niets te doen.")
+        for week in weeks:
+            digest_id = ensure_stored(Session, week, now)
+            results = deliver(Session, digest_id, mail_settings(), now=lambda: now)
+            sent = sum(r.status == "sent" for r in results)
+            console.print(f"Weekoverzicht {week.label}: opgeslagen, {sent} mail(s) verzonden.")
+            problems += [f"digest {week.label} to {r.email}: {r.status} ({r.error})"
+                         for r in results if r.status in ("failed", "uncertain")]
+    if problems:
+        raise CommandError("; ".join(problems))
 
 
 # --- subscribers -----------------------------------------------------------------------------

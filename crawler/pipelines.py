@@ -79,6 +79,7 @@ class StorePipeline:
         record = crawler.settings.get("WATCH_RECORD_DIR")
         self.mode = f"replay:{replay}" if replay else (f"record:{record}" if record else "live")
         self.fetched = 0
+        self.useful_responses = 0
         self.store_failures = 0
         self.run_id: int | None = None
         clock = crawler.settings.get("WATCH_CLOCK")
@@ -131,7 +132,11 @@ class StorePipeline:
         )
 
     def response_received(self, response: Response, request: Any, spider: Spider) -> None:
+        if response.url.endswith("/robots.txt"):
+            return  # politeness traffic, not the source's content
         self.fetched += 1
+        if 200 <= response.status < 300:
+            self.useful_responses += 1
 
     def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
         self._errors.append((response.url, f"spider error: {failure.getErrorMessage()}"))
@@ -195,7 +200,7 @@ class StorePipeline:
                 for url, why in errors:
                     add_error(run, url, why)
                 finish_run(session, run, now=self.now(), finish_reason=reason,
-                           cursor=cursor)
+                           cursor=cursor, useful_responses=self.useful_responses)
                 logger.info(
                     "crawl_run.finished source=%s run=%s status=%s fetched=%s new=%s changed=%s "
                     "failed=%s", spider.name, run.id, run.status, run.fetched, run.new,

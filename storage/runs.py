@@ -47,16 +47,22 @@ def finish_run(
     now: datetime,
     finish_reason: str,
     cursor: dict[str, Any] | None,
+    useful_responses: int | None = None,
 ) -> CrawlRun:
-    """Close the run, decide its status and, if given, advance the source's cursor."""
+    """Close the run, decide its status and, if given, advance the source's cursor.
+
+    ``useful_responses`` counts successful (2xx) responses; a run with failures that stored
+    nothing and got no successful response is ``failed``, otherwise ``partial``.
+    """
     run.finished_at = now
     run.finish_reason = finish_reason
     stored = run.new + run.changed + run.status_changes + run.removed + run.unchanged
     if finish_reason != "finished" and not run.errors:
         add_error(run, None, f"crawl stopped early: {finish_reason}")
+    useful = run.fetched if useful_responses is None else useful_responses
     if run.failed == 0:
         run.status = RunStatus.OK.value
-    elif stored > 0 or run.fetched > run.failed:
+    elif stored > 0 or useful > 0:
         run.status = RunStatus.PARTIAL.value
     else:
         run.status = RunStatus.FAILED.value

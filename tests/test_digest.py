@@ -274,3 +274,49 @@ def test_a_failed_send_is_reported_and_retried_later(archive: str, smtp_server) 
     retried = cli("digest", "--week", "2026-W48", "--send", "-d", archive, env=smtp_env(port))
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert len(inbox.messages) == 1 and "verzonden" in retried.stdout
+
+
+def test_run_crawls_daily_and_sends_each_due_digest_once(tmp_path: Path, smtp_server) -> None:
+    """`beleidsradar run` over a week and a half, live against a loopback copy of the TK API."""
+    from tests.loopback import serve_recording
+
+    inbox, port = smtp_server
+    db = str(tmp_path / "run.db")
+    assert cli("init", "-d", db).returncode == 0
+    engine = make_engine(db)
+    with session_factory(engine).begin() as session:
+        ensure_source(session, "tweedekamer", kind="spider", title="TK").cursor = {
+            e: "2026-11-16T00:00:00Z" for e in ("Document", "Zaak", "Activiteit", "Besluit")}
+    engine.dispose()
+    cli("subscribers", "add", "anna@nr.example", "--topic", "mensenhandel", "-d", db)
+    demo = ROOT / "crawler" / "recordings" / "demo"
+
+    def run_at(when: str, visit: str) -> subprocess.CompletedProcess[str]:
+        with serve_recording(demo / visit, "https://gegevensmagazijn.tweedekamer.nl") as base:
+            return cli("run", "--now", when, "-d", db, env={
+                **smtp_env(port), "BELEIDSRADAR_TK_ODATA_URL": f"{base}/OData/v4/2.0/"})
+
+    # Friday of week 47: first crawl; no digest yet (week 46 was not watched).
+    first = run_at("2026-11-20T17:00:00+00:00", "1-week47")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Crawl: tweedekamer" in first.stdout and "Weekoverzicht: niets te doen" in first.stdout
+    # An hour later: nothing is due.
+    idle = run_at("2026-11-20T18:00:00+00:00", "1-week47")
+    assert "Crawl: niets te doen" in idle.stdout and "Weekoverzicht: niets te doen" in idle.stdout
+    # Friday of week 48 (the machine was off on Monday): crawl, and catch up week 47's digest.
+    second = run_at("2026-11-27T17:00:00+00:00", "2-week48")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Weekoverzicht 2026-W47: opgeslagen, 1 mail(s) verzonden" in second.stdout
+    assert [m["Subject"] for m in inbox.messages] == ["Beleidsradar — weekoverzicht 2026-W47"]
+    # Monday 08:30 of week 49: week 48's digest goes out, with the vote of week 48. The crawl
+    # asks past the recording and fails: run says so, and the digest still goes.
+    third = run_at("2026-11-30T08:30:00+01:00", "2-week48")
+    assert third.returncode == 1
+    assert "Weekoverzicht 2026-W48: opgeslagen, 1 mail(s) verzonden" in third.stdout
+    assert "crawl of tweedekamer: failed" in third.stderr
+    assert len(inbox.messages) == 2
+    body = inbox.messages[1].get_body(preferencelist=("plain",)).get_content()
+    assert "besluit: Stemmen - aangenomen; stemming: Voor 143, Tegen 7" in body
+    # Again: nothing is sent twice.
+    fourth = run_at("2026-11-30T09:00:00+01:00", "2-week48")
+    assert "Weekoverzicht: niets te doen" in fourth.stdout and len(inbox.messages) == 2
