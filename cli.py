@@ -36,6 +36,7 @@ from reports.digest import build_digest
 from reports.labels import describe_event
 from reports.periods import LOCAL, Week, last_complete_week, parse_week, week_of
 from reports.deliver import deliver, ensure_stored
+from reports.feeds import atom_feed
 from reports.mail import MailSettings
 from reports.render import render
 from storage.digests import deliveries, stored_digest, subscribe, subscriber_topics, subscribers
@@ -590,6 +591,40 @@ def _send_digest(url: str, week: Week, *, resend: bool, to: str | None) -> None:
     bad = [r.email for r in results if r.status in ("failed", "uncertain")]
     if bad:
         raise CommandError(f"not delivered to {', '.join(bad)} (see the table; run again to retry)")
+
+
+@app.command()
+def feeds(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the Atom files.")],
+    weeks: Annotated[int, typer.Option("--weeks", help="How many recent weeks to include.")] = 4,
+    until: Annotated[str | None, typer.Option(
+        "--week", help="Newest week to include (default: the current week).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="nl or en.")] = "nl",
+    database: DatabaseOption = None,
+) -> None:
+    """Write Atom feeds of the recent digests: alle.xml, and <topic>.xml per topic."""
+    if lang not in ("nl", "en"):
+        raise CommandError(f"--lang is nl or en, not {lang!r}", code=2)
+    now = _now()
+    # The current week too by default: feeds are read during the week, not only on Monday.
+    week = _week_option(until) if until else week_of(now.astimezone(LOCAL).date())
+    chosen = []
+    for _ in range(max(1, weeks)):
+        chosen.append(week)
+        week = week.previous()
+    with _archive(database_url(database)) as Session, Session() as session:
+        built = [build_digest(session, w, lang=lang) for w in chosen]
+    out.mkdir(parents=True, exist_ok=True)
+    base = "tag:beleidsradar,2026"
+    written = [out / "alle.xml"]
+    (out / "alle.xml").write_bytes(atom_feed(built, slug=None, title="Beleidsradar",
+                                             base_id=base, updated=now, lang=lang))
+    for topic in built[0].topics:
+        path = out / f"{topic.slug}.xml"
+        path.write_bytes(atom_feed(built, slug=topic.slug, title=f"Beleidsradar: {topic.title}",
+                                   base_id=base, updated=now, lang=lang))
+        written.append(path)
+    console.print(f"{len(written)} feeds in {out}")
 
 
 # --- run: what is due -------------------------------------------------------------------------

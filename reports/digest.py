@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -88,6 +88,17 @@ class SeeAlso:
 
 
 @dataclass
+class AgendaItem:
+    document_id: int
+    title: str
+    doc_type: str | None
+    when: str  # "2026-12-03 10:00" (Amsterdam), as the source states it
+    status: str
+    references: list[str]
+    link: str | None
+
+
+@dataclass
 class TopicSection:
     slug: str
     title: str
@@ -95,6 +106,7 @@ class TopicSection:
     entries: list[Entry] = field(default_factory=list)
     see_also: list[SeeAlso] = field(default_factory=list)
     weak: list[Entry] = field(default_factory=list)
+    agenda: list[AgendaItem] = field(default_factory=list)
 
 
 @dataclass
@@ -139,6 +151,7 @@ class Digest:
                 entries=[entry(e) for e in t["entries"]],
                 see_also=[SeeAlso(**s) for s in t["see_also"]],
                 weak=[entry(e) for e in t["weak"]],
+                agenda=[AgendaItem(**a) for a in t.get("agenda", [])],
             )
             for t in data["topics"]
         ]
@@ -226,6 +239,7 @@ def build_digest(session: Session, week: Week, *, lang: str = "nl",
                 section.entries.append(entry)
         section.entries.sort(key=_entry_order)
         section.weak.sort(key=_entry_order)
+        section.agenda = _agenda(session, topic, week)
         sections.append(section)
 
     matched_documents = {d for d in document_ids if matches.get(d)}
@@ -289,6 +303,56 @@ def _entry(session: Session, document_id: int, events: list[tuple[ChangeEvent, R
                         h.get("fuzzy", False)) for h in best.reason.get("hits", [])],
         strength="strong" if strong else "weak",
     )
+
+
+#: How far ahead the agenda looks, from the end of the digest week.
+AGENDA_WEEKS = 4
+#: Activity statuses that mean "still coming".
+PLANNED = {"Gepland", "Verplaatst"}
+
+
+def _agenda(session: Session, topic: Topic, week: Week) -> list[AgendaItem]:
+    """Planned activities (debates, votes, meetings) on documents the topic matched, in the
+    weeks after the digest week, as the sources scheduled them when the week ended."""
+    horizon = (week.end.astimezone(LOCAL) + timedelta(weeks=AGENDA_WEEKS)).strftime("%Y-%m-%d")
+    start = week.end.astimezone(LOCAL).strftime("%Y-%m-%d")
+    documents = select(Match.document_id).where(Match.topic_id == topic.id).distinct()
+    items = []
+    for record in session.scalars(
+        select(Record).where(Record.document_id.in_(documents),
+                             Record.first_seen_at < week.end)
+        .order_by(Record.id)
+    ):
+        status = _status_at(session, record, week.end)
+        when = status.get("datum", "")
+        if status.get("activiteit_status") not in PLANNED or not (start <= when[:10] < horizon):
+            continue
+        references = list(session.scalars(
+            select(Identifier.value).where(Identifier.record_id == record.id,
+                                           Identifier.scheme.in_(("zaak", "dossier")))
+            .order_by(Identifier.id)))
+        items.append(AgendaItem(record.document_id, record.title, record.doc_type, when,
+                                status["activiteit_status"], references[:3], record.url))
+    return sorted(items, key=lambda a: (a.when, a.document_id))
+
+
+def _status_at(session: Session, record: Record, moment: datetime) -> dict[str, str]:
+    """The record's status facets as they stood at ``moment``: the current ones, with every
+    later status event undone (so a past week's digest does not change afterwards)."""
+    status = dict(record.status or {})
+    later = session.scalars(
+        select(ChangeEvent).where(ChangeEvent.record_id == record.id,
+                                  ChangeEvent.kind == "status",
+                                  ChangeEvent.detected_at >= moment)
+        .order_by(ChangeEvent.id.desc())
+    )
+    for event in later:
+        for facet, (before, _after) in (event.detail or {}).get("changes", {}).items():
+            if before is None:
+                status.pop(facet, None)
+            else:
+                status[facet] = before
+    return status
 
 
 def _link_label(url: str) -> str:

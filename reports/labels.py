@@ -86,6 +86,7 @@ TEXT = {
     "in_field": ("in {field}", "in {field}"),
     "fuzzy": ("vaag", "fuzzy"),
     "topics_used": ("Onderwerpen zoals gebruikt", "Topics as used"),
+    "agenda": ("Agenda (komende weken)", "Agenda (coming weeks)"),
 }
 
 

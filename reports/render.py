@@ -126,7 +126,7 @@ def render_text(digest: Digest, *, markdown: bool = False) -> str:
         header = f"{topic.title} ({_counts_line(topic.counts, lang)})"
         lines += [f"## {_md(header)}" if markdown else header,
                   "" if markdown else "=" * min(len(header), 78)]
-        if not (topic.entries or topic.see_also or topic.weak):
+        if not (topic.entries or topic.see_also or topic.weak or topic.agenda):
             lines += [t("nothing", lang), ""]
             continue
         for entry in topic.entries:
@@ -142,6 +142,13 @@ def render_text(digest: Digest, *, markdown: bool = False) -> str:
             lines += [f"### {t('weak', lang)}" if markdown else t("weak", lang), ""]
             for entry in topic.weak:
                 lines += _entry_lines(entry, lang, markdown=markdown) + [""]
+        if topic.agenda:
+            lines += [f"### {t('agenda', lang)}" if markdown else t("agenda", lang), ""]
+            for item in topic.agenda:
+                text = (f"{item.when} — {document_type(item.doc_type, lang)}: {item.title}"
+                        f" ({item.status})")
+                lines.append(f"- {_md(text)}" if markdown else f"  - {text}")
+            lines.append("")
     heading = t("sources", lang)
     lines += [f"## {heading}" if markdown else heading, "" if markdown else "=" * len(heading)]
     for source in digest.sources:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["init", "crawl", "sources", "demo", "topics"]
+COMMANDS = ["init", "crawl", "sources", "demo", "topics", "digest", "subscribers", "feeds", "run"]
 TOPIC_COMMANDS = ["list", "show", "add", "edit", "disable", "enable", "test", "check", "import",
                   "export"]
 

@@ -320,3 +320,32 @@ def test_run_crawls_daily_and_sends_each_due_digest_once(tmp_path: Path, smtp_se
     # Again: nothing is sent twice.
     fourth = run_at("2026-11-30T09:00:00+01:00", "2-week48")
     assert "Weekoverzicht: niets te doen" in fourth.stdout and len(inbox.messages) == 2
+
+
+def test_agenda_shows_what_was_planned_when_the_week_ended(demo_archive: Path) -> None:
+    w47 = {t.slug: t for t in build(str(demo_archive), W47).topics}
+    [debate] = [a for a in w47["actieplan-mensenhandel"].agenda]
+    assert (debate.when, debate.status) == ("2026-11-25 10:00", "Gepland")
+    assert debate.title == "Commissiedebat: Mensenhandel en prostitutie"
+    # By the end of week 48 the debate took place: no longer on the agenda.
+    w48 = {t.slug: t for t in build(str(demo_archive), W48).topics}
+    assert all(a.document_id != debate.document_id for t in w48.values() for a in t.agenda)
+    assert "Agenda (komende weken)" in render(build(str(demo_archive), W47), "txt")
+
+
+def test_atom_feeds_per_topic_and_for_all(demo_archive: Path, tmp_path: Path) -> None:
+    import io
+
+    import feedparser
+
+    out = tmp_path / "feeds"
+    result = cli("feeds", "--out", str(out), "--week", "2026-W48", "--weeks", "2",
+                 "-d", str(demo_archive))
+    assert result.returncode == 0, result.stderr
+    everything = feedparser.parse(io.BytesIO((out / "alle.xml").read_bytes()))
+    assert not everything.bozo and everything.feed.title == "Beleidsradar"
+    assert len(everything.entries) > 20
+    topic = feedparser.parse(io.BytesIO((out / "herziening-273f.xml").read_bytes()))
+    assert not topic.bozo and topic.entries
+    assert all(e.link.startswith("https://") for e in topic.entries)
+    assert {e.id for e in topic.entries} <= {e.id for e in everything.entries}
