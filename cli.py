@@ -8,6 +8,7 @@ and turns every expected failure into one line on stderr and a non-zero exit cod
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -62,6 +63,7 @@ from monitors.query import parse
 from monitors.topics import DEFAULT_TOPICS, Topic, check_examples, dump_topics, load_topics
 
 DEFAULT_DATABASE = "beleidsradar.db"
+SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,98}[a-z0-9]")
 DEMO_RECORDING = Path(__file__).resolve().parent / "crawler" / "recordings" / "demo"
 
 console = Console()
@@ -254,10 +256,35 @@ def _finished_runs(url: str, after: int) -> tuple[list[Any], dict[int, str]]:
     return runs, slugs
 
 
+def _known_sources(url: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every crawlable source: slug → (spider name, spider arguments).
+
+    Built-in sources are spiders; feeds and pages researchers added live in the archive and
+    are crawled by the generic feed and page spiders, one crawl per source.
+    """
+    known: dict[str, tuple[str, dict[str, Any]]] = {slug: (slug, {}) for slug in spider_names()}
+    if url is not None:
+        from sqlalchemy import select
+
+        from storage.models import Source
+
+        with _archive(url) as Session, Session() as session:
+            for source in session.scalars(select(Source).where(
+                    Source.kind.in_(("feed", "page")), Source.active.is_(True))):
+                known[source.slug] = (source.kind, {
+                    "source": source.slug, "url": source.url or "", "title": source.title,
+                    **({"selector": source.config.get("selector")}
+                       if source.config.get("selector") else {}),
+                })
+    return known
+
+
 def _jobs_for(
-    sources: list[str], replay: Path | None, record: Path | None
+    sources: list[str], replay: Path | None, record: Path | None,
+    known: dict[str, tuple[str, dict[str, Any]]] | None = None,
 ) -> list[CrawlJob]:
     manifest: dict[str, Any] = read_manifest(replay) if replay else {}
+    known = known or _known_sources(None)
     jobs = []
     for slug in sources:
         cursor = None
@@ -266,8 +293,9 @@ def _jobs_for(
         label = f"{slug} ({replay.name})" if replay is not None else slug
         # A replay happens at the recording's time, so its events land in the recorded week.
         clock = manifest.get("recorded_at") if replay is not None else None
-        jobs.append(CrawlJob(slug, replay_dir=replay, record_dir=record, cursor=cursor,
-                             label=label, clock=clock))
+        spider, spider_kwargs = known[slug]
+        jobs.append(CrawlJob(spider, replay_dir=replay, record_dir=record, cursor=cursor,
+                             label=label, clock=clock, spider_kwargs=spider_kwargs))
     return jobs
 
 
@@ -298,14 +326,14 @@ def crawl(
     url = database_url(database)
     if replay is not None and record is not None:
         raise CommandError("--replay and --record exclude each other", code=2)
-    known = spider_names()
+    known = _known_sources(url)
     chosen = list(dict.fromkeys(sources or known))
     unknown = [s for s in chosen if s not in known]
     if unknown:
         raise CommandError(
             f"unknown source {', '.join(unknown)}; known: {', '.join(known)}", code=2
         )
-    jobs = _jobs_for(chosen, replay, record)
+    jobs = _jobs_for(chosen, replay, record, known)
     with _archive(url) as Session, Session() as session:
         before = last_run_id(session)
     _run_with_progress([jobs], url, verbose=verbose, log_file=log_file)
@@ -333,7 +361,107 @@ def _when(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
-@app.command("sources")
+sources_app = typer.Typer(help="Sources: health of each; add or remove the feeds and pages "
+                                "researchers watch.")
+app.add_typer(sources_app, name="sources")
+sources_add_app = typer.Typer(help="Watch a feed or a web page.", no_args_is_help=True)
+sources_app.add_typer(sources_add_app, name="add")
+
+
+@sources_app.callback(invoke_without_command=True)
+def sources_main(ctx: typer.Context, database: DatabaseOption = None) -> None:
+    """List every source with its last run and health (also: sources list)."""
+    if ctx.invoked_subcommand is None:
+        sources_command(database)
+
+
+def _slug_for(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    text = f"{parts.hostname or ''}{parts.path}".lower()
+    slug = "-".join(p for p in "".join(c if c.isalnum() else "-" for c in text).split("-") if p)
+    return slug[:80].strip("-") or "bron"
+
+
+def _add_source(kind: str, url: str, title: str | None, slug: str | None,
+                config: dict[str, Any], database: str | None) -> None:
+    from sqlalchemy import select
+
+    from crawler.safety import UnresolvableHost, UnsafeURL, check_public_url
+    from storage.models import Source
+
+    try:
+        check_public_url(url)
+    except UnresolvableHost as exc:
+        console.print(Text(f"let op: {exc}; het adres wordt bij elke crawl opnieuw gecontroleerd.",
+                           style="yellow"))
+    except UnsafeURL as exc:
+        raise CommandError(f"refused: {exc}", code=2) from None
+    slug = slug or f"{kind}-{_slug_for(url)}"
+    if not SLUG_PATTERN.fullmatch(slug) or slug in spider_names():
+        raise CommandError(f"slug {slug!r}: use lower-case letters, digits and hyphens, "
+                           "not the name of a built-in source", code=2)
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        existing = session.scalars(select(Source).where(Source.slug == slug)).one_or_none()
+        if existing is not None and existing.active:
+            raise CommandError(f"source {slug!r} exists (url {existing.url})")
+        if existing is None:
+            existing = Source(slug=slug, kind=kind, cursor={}, created_at=_now())
+            session.add(existing)
+        existing.kind, existing.url, existing.title = kind, url, title or url
+        existing.config, existing.active = config, True
+    console.print(f"Toegevoegd: {slug} ({kind}) {url}")
+
+
+@sources_add_app.command("feed")
+def sources_add_feed(
+    url: str,
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    slug: Annotated[str | None, typer.Option("--slug", help="Default: made from the URL.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Watch an RSS or Atom feed; every new or changed entry is archived and matched."""
+    _add_source("feed", url, title, slug, {}, database)
+
+
+@sources_add_app.command("page")
+def sources_add_page(
+    url: str,
+    selector: Annotated[str | None, typer.Option(
+        "--selector", help="CSS selector of the part of the page that matters.")] = None,
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    slug: Annotated[str | None, typer.Option("--slug", help="Default: made from the URL.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Watch a web page; each real change of its text is a new version with a diff."""
+    if selector:
+        from cssselect import SelectorSyntaxError
+        from parsel import Selector
+
+        try:
+            Selector(text="<html></html>").css(selector)
+        except SelectorSyntaxError as exc:
+            raise CommandError(f"--selector {selector!r} is not valid CSS: {exc}", code=2) from None
+    _add_source("page", url, title, slug, {"selector": selector} if selector else {}, database)
+
+
+@sources_app.command("remove")
+def sources_remove(slug: str, database: DatabaseOption = None) -> None:
+    """Stop watching a feed or page (its archive stays)."""
+    from sqlalchemy import select
+
+    from storage.models import Source
+
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        source = session.scalars(select(Source).where(Source.slug == slug)).one_or_none()
+        if source is None or source.kind not in ("feed", "page"):
+            raise CommandError(f"no feed or page {slug!r} (built-in sources cannot be removed)")
+        source.active = False
+    console.print(f"{slug}: wordt niet meer gevolgd.")
+
+
+@sources_app.command("list")
 def sources_command(database: DatabaseOption = None) -> None:
     """List every source with its last run and health."""
     url = database_url(database)
@@ -344,7 +472,7 @@ def sources_command(database: DatabaseOption = None) -> None:
                    "gewijzigd", "mislukt", "laatst gelukt", "cursor"):
         table.add_column(column)
     colours = {"ok": "green", "partial": "yellow", "failed": "red", "never": "dim"}
-    for slug in sorted(set(health) | set(spider_names())):
+    for slug in sorted(set(health) | set(_known_sources(url))):
         h = health.get(slug)
         if h is None:
             table.add_row(slug, "spider", "0", "—", "[dim]nooit[/]", "", "", "", "", "—", "")
@@ -706,12 +834,14 @@ def run(
             .join(CrawlRun, CrawlRun.source_id == Source.id).group_by(Source.slug)
         ).all())
         before = last_run_id(session)
-    due_sources = [slug for slug in spider_names()
+    known = _known_sources(url)
+    due_sources = [slug for slug in known
                    if slug not in last or now - last[slug] >= timedelta(hours=every) * 0.95]
     if due_sources:
         console.print(f"Crawl: {', '.join(due_sources)}")
-        jobs = [CrawlJob(slug, clock=now.isoformat() if now_option else None)
-                for slug in due_sources]
+        jobs = _jobs_for(due_sources, None, None, known)
+        for job in jobs:
+            job.clock = now.isoformat() if now_option else None
         _run_with_progress([jobs], url, verbose=verbose, log_file=None)
         runs, slugs = _finished_runs(url, before)
         console.print(_summary_table(runs, slugs, "Crawl"))

@@ -31,3 +31,6 @@ class PolicyItem:
     status: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     removed: bool = False
+    #: What change detection compares instead of title + text, when the spider knows better
+    #: (a page with dates and counters masked). None: compare title and text.
+    fingerprint: str | None = None

@@ -111,8 +111,10 @@ class StorePipeline:
         self.Session = session_factory(self.engine)
         spider = self.spider
         with self.Session.begin() as session:
+            # Researcher-added feeds and pages share one spider class; their slug is their own.
             self.source = ensure_source(
-                session, spider.name, kind="spider",
+                session, getattr(spider, "source_slug", spider.name),
+                kind=getattr(spider, "source_kind", "spider"),
                 title=getattr(spider, "source_title", spider.name),
                 url=getattr(spider, "source_url", None),
             )
@@ -218,7 +220,7 @@ def _observation(item: PolicyItem) -> Observation:
         source=item.source, key=item.key, url=item.url, fetched_at=item.fetched_at,
         title=item.title, text=item.text, doc_type=item.doc_type,
         published_at=item.published_at, identifiers=identifiers, status=dict(item.status),
-        meta=dict(item.meta), removed=item.removed,
+        meta=dict(item.meta), removed=item.removed, fingerprint=item.fingerprint,
     )
 
 

@@ -36,6 +36,8 @@ class CrawlJob:
     label: str | None = None
     #: The time the archive records for this crawl (replay: the recording's), or None for now.
     clock: str | None = None
+    #: Arguments for the spider (a researcher-added source: its slug, URL and title).
+    spider_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def project_settings(**overrides: Any) -> Settings:
@@ -47,8 +49,13 @@ def project_settings(**overrides: Any) -> Settings:
     return settings
 
 
+#: Spiders that serve researcher-added sources (one crawl per configured source), not sources.
+GENERIC_SPIDERS = {"feed", "page"}
+
+
 def spider_names() -> list[str]:
-    return sorted(SpiderLoader.from_settings(project_settings()).list())
+    """The built-in sources: every spider except the generic feed and page spiders."""
+    return sorted(set(SpiderLoader.from_settings(project_settings()).list()) - GENERIC_SPIDERS)
 
 
 def run_jobs(
@@ -94,7 +101,9 @@ def run_jobs(
                 crawler = Crawler(loader.load(job.spider), settings)
                 if listener is not None:
                     _connect(crawler, job.label or job.spider, listener)
-                kwargs = {"cursor": dict(job.cursor)} if job.cursor else {}
+                kwargs = dict(job.spider_kwargs)
+                if job.cursor:
+                    kwargs["cursor"] = dict(job.cursor)
                 tasks.append(runner.crawl(crawler, **kwargs))
             await asyncio.gather(*tasks)
 

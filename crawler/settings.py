@@ -48,6 +48,11 @@ WATCH_SETTINGS = [
         "recording's time, so a replayed week lands in its own week).",
     ),
     WatchSetting(
+        "WATCH_ALLOW_PRIVATE_URLS", "BELEIDSRADAR_ALLOW_PRIVATE_URLS", "",
+        "Hosts (comma-separated, or *) that researcher-added feeds and pages may reach although "
+        "they are loopback or private. For tests only.",
+    ),
+    WatchSetting(
         "WATCH_TK_ODATA_URL", "BELEIDSRADAR_TK_ODATA_URL",
         "https://gegevensmagazijn.tweedekamer.nl/OData/v4/2.0/",
         "Base URL of the Tweede Kamer OData API (it moves in 2026; SOURCES.md §1.1).",
@@ -87,6 +92,8 @@ def _from_env(setting: WatchSetting) -> Any:
         return setting.default
     if isinstance(setting.default, (dict, list)):
         return json.loads(raw)
+    if isinstance(setting.default, bool):
+        return raw.lower() in ("1", "true", "yes")
     if isinstance(setting.default, int):
         return int(raw)
     return raw
@@ -120,6 +127,8 @@ TELNETCONSOLE_ENABLED = False
 
 # --- Our components --------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Before everything else: a refused URL never reaches robots.txt, retries or the network.
+    "crawler.safety.PublicOnlyMiddleware": 50,
     # Above RedirectMiddleware (600) so a recorded redirect is replayed as a redirect, and
     # below the downloader so retries and robots.txt go through it like any request.
     "crawler.replay.ReplayRecordMiddleware": 610,

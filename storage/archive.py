@@ -45,6 +45,8 @@ class Observation:
     status: Mapping[str, str] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)
     removed: bool = False
+    #: Compared instead of title + text when given (noise masked by the spider).
+    fingerprint: str | None = None
 
 
 class Outcome(enum.StrEnum):
@@ -69,9 +71,10 @@ class Result:
         return any(e.kind == EventKind.STATUS for e in self.events)
 
 
-def content_hash(title: str, text: str) -> str:
-    """SHA-256 of the normalised title and text: what counts as 'the content changed'."""
-    payload = clean(title) + "\n" + clean(text)
+def content_hash(title: str, text: str, fingerprint: str | None = None) -> str:
+    """SHA-256 of the normalised title and text (or the fingerprint): what counts as 'the
+    content changed'."""
+    payload = clean(title) + "\n" + clean(text if fingerprint is None else fingerprint)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -111,7 +114,7 @@ def _create(
     session: Session, source: Source, obs: Observation, *, now: datetime, crawl_run_id: int | None
 ) -> Result:
     title = clean(obs.title)
-    digest = content_hash(obs.title, obs.text)
+    digest = content_hash(obs.title, obs.text, obs.fingerprint)
     document = Document(
         title=title,
         doc_type=obs.doc_type,
@@ -155,7 +158,7 @@ def _update(
     version: Version | None = None
     restored = record.removed_at is not None
 
-    digest = content_hash(obs.title, obs.text)
+    digest = content_hash(obs.title, obs.text, obs.fingerprint)
     if digest != record.content_hash or restored:
         previous = session.scalars(
             select(Version)
@@ -311,7 +314,8 @@ def _add_version(
         text=obs.text,
         doc_type=obs.doc_type,
         published_at=obs.published_at,
-        meta=jsonable(dict(obs.meta)),
+        meta=jsonable({**obs.meta, **({"fingerprint": obs.fingerprint}
+                                      if obs.fingerprint is not None else {})}),
         fetched_at=obs.fetched_at,
         crawl_run_id=crawl_run_id,
         created_at=now,
@@ -347,8 +351,11 @@ def _event(
 
 def _diff_summary(previous: Version, obs: Observation) -> dict[str, Any]:
     """Word counts added and removed between the previous version and this observation."""
-    before = words(previous.title) + words(previous.text)
-    after = words(obs.title) + words(obs.text)
+    # Where the spider masked noise, the summary counts only what really changed.
+    old_text = (previous.meta or {}).get("fingerprint", previous.text)
+    new_text = obs.fingerprint if obs.fingerprint is not None else obs.text
+    before = words(previous.title) + words(old_text)
+    after = words(obs.title) + words(new_text)
     added = removed = 0
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
