@@ -611,6 +611,119 @@ def demo(
         raise CommandError("the demo crawl did not finish cleanly (see the tables above)")
 
 
+# --- documents: history and identity --------------------------------------------------------
+
+
+def _document_or_fail(session: Any, ref: str) -> int:
+    from storage.identity import find_by_identifier, resolve
+    from storage.models import Document
+
+    if ref.isdigit() and session.get(Document, int(ref)) is not None:
+        return resolve(session, int(ref))
+    found = find_by_identifier(session, ref)
+    if not found:
+        raise CommandError(f"no document {ref!r}: give our id or an identifier such as "
+                           "kst-36547-3, 2026Z21495 or 2022/0155(COD)")
+    if len(found) > 1:
+        raise CommandError(f"{ref!r} names {len(found)} documents ({', '.join(map(str, found))}); "
+                           "give one of those ids")
+    return found[0]
+
+
+@app.command()
+def history(
+    ref: Annotated[str, typer.Argument(help="Our document id, or an identifier (kst-36547-3, "
+                                            "2026Z21495, …).")],
+    from_version: Annotated[int | None, typer.Option("--from", help="Diff from this version.")
+                            ] = None,
+    to_version: Annotated[int | None, typer.Option("--to", help="Diff to this version.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Show a document's records, versions and events, and a word-level diff of its changes."""
+    from sqlalchemy import select
+
+    from reports.history import diff_text, word_diff
+    from storage.models import ChangeEvent, Document, Identifier, Record, Source, Version
+
+    with _archive(database_url(database)) as Session, Session() as session:
+        document_id = _document_or_fail(session, ref)
+        document = session.get(Document, document_id)
+        assert document is not None
+        console.print(Text(f"#{document.id} {document.title}", style="bold"))
+        console.print(Text(f"{document.doc_type or ''} · eerst gezien {_when(document.first_seen_at)}"
+                           + (" · verwijderd bij de bron" if document.removed_at else ""),
+                           style="dim"))
+        for record in session.scalars(select(Record).where(Record.document_id == document_id)
+                                      .order_by(Record.id)):
+            source = session.get(Source, record.source_id)
+            ids = session.execute(select(Identifier.scheme, Identifier.value)
+                                  .where(Identifier.record_id == record.id)
+                                  .order_by(Identifier.id)).all()
+            console.print(Text(f"\nrecord {record.id} · {source.slug if source else '?'} · "
+                               f"{record.key}", style="bold"))
+            console.print(Text(record.url))
+            console.print(Text(", ".join(f"{s}:{v}" for s, v in ids), style="dim"))
+            if record.joined_by:
+                reason = record.joined_by
+                why = (f"gedeeld kenmerk {reason.get('scheme')}:{reason.get('value')}"
+                       if "scheme" in reason else f"afgesplitst: {reason}")
+                console.print(Text(f"hoort bij dit document door: {why}", style="cyan"))
+            versions = session.scalars(select(Version).where(Version.record_id == record.id)
+                                       .order_by(Version.number)).all()
+            table = Table(box=None, padding=(0, 1))
+            for column in ("versie", "opgeslagen", "titel"):
+                table.add_column(column, overflow="fold")
+            for version in versions:
+                table.add_row(str(version.number), _when(version.created_at), Text(version.title))
+            console.print(table)
+            if len(versions) >= 2:
+                by_number = {v.number: v for v in versions}
+                a = by_number.get(from_version or versions[-2].number)
+                b = by_number.get(to_version or versions[-1].number)
+                if a is None or b is None:
+                    raise CommandError(f"record {record.id} has versions "
+                                       f"{', '.join(str(v.number) for v in versions)}")
+                runs = word_diff(a.title + "\n" + a.text, b.title + "\n" + b.text)
+                console.print(Text(f"verschil versie {a.number} → {b.number}:", style="bold"))
+                console.print(Text(diff_text(runs)))
+        events = Table(title="Gebeurtenissen")
+        for column in ("wanneer", "soort", "record", "wat"):
+            events.add_column(column, overflow="fold")
+        for event in session.scalars(select(ChangeEvent).where(
+                ChangeEvent.document_id == document_id).order_by(ChangeEvent.id)):
+            events.add_row(_when(event.detected_at), event.kind, str(event.record_id),
+                           Text(describe_event(event.kind, event.detail or {}, "nl")))
+        console.print(events)
+
+
+documents_app = typer.Typer(help="Documents: undo a wrong join.", no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
+
+
+@documents_app.command("split")
+def documents_split(
+    record_id: Annotated[int, typer.Argument(help="The record to take out (see history).")],
+    database: DatabaseOption = None,
+) -> None:
+    """Take a record out of its document into a document of its own (undo a wrong join)."""
+    from storage.identity import split_record
+    from storage.models import Record
+
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        record = session.get(Record, record_id)
+        if record is None:
+            raise CommandError(f"no record {record_id}")
+        from sqlalchemy import func, select
+
+        siblings = session.scalar(select(func.count(Record.id)).where(
+            Record.document_id == record.document_id))
+        if siblings == 1:
+            raise CommandError(f"record {record_id} is the only record of its document")
+        before = record.document_id
+        document = split_record(session, record, now=_now())
+    console.print(f"Record {record_id} staat nu in document #{document.id} (was #{before}).")
+
+
 # --- digest ----------------------------------------------------------------------------------
 
 

@@ -83,6 +83,7 @@ TEXT = {
                     "new version {a} → {b}: +{added}/−{removed} words"),
     "title_changed": ("titel gewijzigd", "title changed"),
     "restored": ("teruggeplaatst bij de bron", "restored at the source"),
+    "joined": ("ook verschenen in {source} ({value})", "also appeared in {source} ({value})"),
     "in_field": ("in {field}", "in {field}"),
     "fuzzy": ("vaag", "fuzzy"),
     "topics_used": ("Onderwerpen zoals gebruikt", "Topics as used"),
@@ -120,6 +121,10 @@ def describe_event(kind: str, detail: dict[str, Any], lang: str) -> str:
             parts.append(t("title_changed", lang))
         if detail.get("restored"):
             parts.append(t("restored", lang))
+        if detail.get("joined"):
+            joined = detail["joined"]
+            parts.append(t("joined", lang, source=joined.get("source", "?"),
+                           value=joined.get("value", "")))
         return f"{t('Gewijzigd', lang)}: " + "; ".join(parts) if parts else t("Gewijzigd", lang)
     changes = detail.get("changes", {})
     lines = []

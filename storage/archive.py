@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from monitors.text import clean, words
 from storage.columns import jsonable
+from storage.identity import STRONG_SCHEMES, find_document, join_reason, merge_documents
 from storage.models import ChangeEvent, Document, EventKind, Identifier, Record, Source, Version
 
 
@@ -115,15 +116,23 @@ def _create(
 ) -> Result:
     title = clean(obs.title)
     digest = content_hash(obs.title, obs.text, obs.fingerprint)
-    document = Document(
-        title=title,
-        doc_type=obs.doc_type,
-        published_at=obs.published_at,
-        first_seen_at=now,
-        last_changed_at=now,
-    )
-    session.add(document)
-    session.flush()
+    existing = find_document(session, obs.identifiers)
+    if existing is not None:
+        document = session.get(Document, existing[0])
+        assert document is not None
+        document.last_changed_at = now
+        joined_by: dict[str, Any] | None = join_reason(*existing[1])
+    else:
+        document = Document(
+            title=title,
+            doc_type=obs.doc_type,
+            published_at=obs.published_at,
+            first_seen_at=now,
+            last_changed_at=now,
+        )
+        session.add(document)
+        session.flush()
+        joined_by = None
     record = Record(
         source_id=source.id,
         document_id=document.id,
@@ -135,15 +144,20 @@ def _create(
         status=dict(obs.status),
         first_seen_at=now,
         last_seen_at=now,
+        joined_by=joined_by,
     )
     session.add(record)
     session.flush()
     _add_identifiers(session, record, obs.identifiers)
     version = _add_version(session, record, obs, number=1, digest=digest, crawl_run_id=crawl_run_id,
                            now=now)
+    detail: dict[str, Any] = {"status": dict(obs.status)} if obs.status else {}
+    if joined_by is not None:
+        # The work was known already: to the document this is another copy of it.
+        detail["joined"] = {**joined_by, "source": source.slug, "title": title}
     event = _event(
-        session, EventKind.NEW, record, version, now=now, crawl_run_id=crawl_run_id,
-        detail={"status": dict(obs.status)} if obs.status else {},
+        session, EventKind.NEW if joined_by is None else EventKind.CHANGED, record, version,
+        now=now, crawl_run_id=crawl_run_id, detail=detail,
     )
     return Result(Outcome.NEW, record.id, document.id, version.id, [event])
 
@@ -153,8 +167,19 @@ def _update(
 ) -> Result:
     record.last_seen_at = now
     record.url = obs.url or record.url
-    _add_identifiers(session, record, obs.identifiers)
     events: list[ChangeEvent] = []
+    if _add_identifiers(session, record, obs.identifiers):
+        # A new strong identifier may reveal that another document is the same work.
+        other = find_document(session, obs.identifiers, exclude=record.document_id)
+        if other is not None:
+            keep, gone = sorted((other[0], record.document_id))
+            merge_documents(session, keep, gone, now=now)
+            session.refresh(record)
+            events.append(_event(
+                session, EventKind.CHANGED, record, None, now=now, crawl_run_id=crawl_run_id,
+                detail={"joined": {**join_reason(*other[1]), "source": record.source.slug,
+                                   "title": record.title}},
+            ))
     version: Version | None = None
     restored = record.removed_at is not None
 
@@ -278,14 +303,16 @@ def _remove(
 
 def _add_identifiers(
     session: Session, record: Record, identifiers: tuple[tuple[str, str], ...]
-) -> None:
+) -> bool:
+    """Add the identifiers the record did not have yet; True if a strong one was among them."""
     if not identifiers:
-        return
+        return False
     existing = set(
         session.execute(
             select(Identifier.scheme, Identifier.value).where(Identifier.record_id == record.id)
-        )
+        ).all()
     )
+    added_strong = False
     for scheme, value in dict.fromkeys(identifiers):
         if (scheme, value) not in existing:
             session.add(
@@ -293,6 +320,9 @@ def _add_identifiers(
                     record_id=record.id, document_id=record.document_id, scheme=scheme, value=value
                 )
             )
+            added_strong = added_strong or scheme in STRONG_SCHEMES
+    session.flush()
+    return added_strong
 
 
 def _add_version(

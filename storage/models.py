@@ -100,8 +100,11 @@ class Document(Base):
     last_changed_at: Mapped[timestamp] = mapped_column(default=utcnow)
     #: Set when every record of the document was removed at its source.
     removed_at: Mapped[opt_timestamp]
+    #: Set when this document turned out to be the same work as another and was merged into it.
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
 
-    records: Mapped[list[Record]] = relationship(back_populates="document")
+    records: Mapped[list[Record]] = relationship(back_populates="document",
+                                                 foreign_keys="Record.document_id")
 
 
 class Record(Base):
@@ -124,6 +127,9 @@ class Record(Base):
     first_seen_at: Mapped[timestamp] = mapped_column(default=utcnow)
     last_seen_at: Mapped[timestamp] = mapped_column(default=utcnow)
     removed_at: Mapped[opt_timestamp]
+    #: Why this record belongs to its document when another record was there first:
+    #: {"scheme": ..., "value": ...} (a shared strong identifier), or {"split": ...}.
+    joined_by: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
 
     source: Mapped[Source] = relationship()
     document: Mapped[Document] = relationship(back_populates="records")

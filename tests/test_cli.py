@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["init", "crawl", "sources", "demo", "topics", "digest", "subscribers", "feeds", "run"]
+COMMANDS = ["init", "crawl", "sources", "demo", "topics", "digest", "subscribers", "feeds", "run",
+            "history", "documents"]
 TOPIC_COMMANDS = ["list", "show", "add", "edit", "disable", "enable", "test", "check", "import",
                   "export"]
 

@@ -81,7 +81,8 @@ def test_week_48_per_topic(demo_archive: Path) -> None:
     assert letter.doc_type == "Brief regering" and letter.sources == ["tweedekamer"]
     assert [(e.kind, e.detail.get("from_version")) for e in letter.events] == [("changed", 1)]
     assert letter.reasons[0].clause == '"samen tegen mensenhandel"'
-    assert {link.label for link in letter.links} == {"bestand", "officielebekendmakingen"}
+    # The letter and its TK zaak are one work: links to the file, the publication, the zaak.
+    assert {link.label for link in letter.links} == {"bestand", "officielebekendmakingen", "bron"}
 
     # The motion voted on in week 48 is under the broad topic, with the vote as a status event.
     motion = next(e for t in digest.topics for e in t.entries
@@ -116,7 +117,11 @@ def test_week_48_per_topic(demo_archive: Path) -> None:
 def test_week_47_is_the_first_visit(demo_archive: Path) -> None:
     digest = build(str(demo_archive), W47)
     kinds = {k for t in digest.topics for e in t.entries for k in e.kinds}
-    assert kinds == {"new"}
+    assert kinds == {"new", "changed"}
+    changes = [ev for t in digest.topics for e in t.entries for ev in e.events
+               if ev.kind == "changed"]
+    # In a first week, every "change" is a second copy of a work joining it (zaak + document).
+    assert changes and all(ev.detail["joined"]["scheme"] == "zaakdocument" for ev in changes)
     assert sum(len(t.entries) for t in digest.topics) > 10
 
 

@@ -86,6 +86,7 @@ def test_real_besluit_page_becomes_a_status_item_on_the_motion() -> None:
     assert item.published_at == datetime(2022, 10, 11, 22, 0, tzinfo=UTC)
     assert item.identifiers == {
         "tk-id": ["caf0a689-8336-41ba-9aa2-f216a97f862a"], "zaak": ["2022Z19212"],
+        "zaakdocument": ["2022Z19212"],  # a motion: the zaak and its document are one work
     }
     # 20 Stemming rows: 61 seats for, 89 against (summed by hand from the fixture).
     assert item.status == {
@@ -160,6 +161,7 @@ def test_document_row_every_field() -> None:
         "dossier": ["28638"],
         "kamerstuk": ["kst-28638-251"],
         "zaak": ["2026Z21001"],  # the deleted zaak link is left out
+        "zaakdocument": ["2026Z21001"],  # a government letter is its zaak's one document
     }
     assert item.text.splitlines() == [
         "Brief regering",

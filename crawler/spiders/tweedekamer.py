@@ -40,6 +40,17 @@ REQUIRED_FIELDS = {
 }
 CURSOR_FIELD = "ApiGewijzigdOp"
 
+#: Zaken that are one document: a motion, an amendment, a government letter. Such a zaak and
+#: its document are the same work (identifier scheme "zaakdocument"), so the vote on a motion
+#: lands on the motion. Document.Soort → the Zaak.Soort it belongs to.
+SINGLE_DOCUMENT_ZAKEN = {
+    "Motie": "Motie",
+    "Motie (gewijzigd/nader)": "Motie",
+    "Amendement": "Amendement",
+    "Amendement (gewijzigd/nader/vervangend)": "Amendement",
+    "Brief regering": "Brief regering",
+}
+
 
 class SourceFormatError(ValueError):
     """A row does not have the shape this spider was written for."""
@@ -274,6 +285,10 @@ class TweedekamerSpider(scrapy.Spider):
                     ids[scheme].append(external)
         if zaken:
             ids["zaak"] = [z["Nummer"] for z in zaken if z.get("Nummer")]
+        family = SINGLE_DOCUMENT_ZAKEN.get(row.get("Soort") or "")
+        single = [z["Nummer"] for z in zaken if z.get("Soort") == family and z.get("Nummer")]
+        if single:
+            ids["zaakdocument"] = single
 
         title = document_title(row)
         actor_lines = [
@@ -341,6 +356,8 @@ class TweedekamerSpider(scrapy.Spider):
         numbers = [dossier_number(d) for d in dossiers]
         if numbers:
             ids["dossier"] = numbers
+        if row.get("Soort") in SINGLE_DOCUMENT_ZAKEN.values():
+            ids["zaakdocument"] = [row["Nummer"]]
         # Actors with a role in the case itself; committees are listed by name.
         actor_lines = [
             f"{a.get('Relatie') or 'Actor'}: {a.get('ActorNaam')}"
