@@ -327,6 +327,9 @@ def crawl(
     if replay is not None and record is not None:
         raise CommandError("--replay and --record exclude each other", code=2)
     known = _known_sources(url)
+    if not sources and replay is not None:
+        # Replaying without naming sources replays what the recording holds.
+        sources = sorted(read_manifest(replay).get("sources", {})) or None
     chosen = list(dict.fromkeys(sources or known))
     unknown = [s for s in chosen if s not in known]
     if unknown:
@@ -541,15 +544,16 @@ def demo(
         note = read_manifest(visit).get("description", "")
         console.print(f"  opname [bold]{visit.name}[/]: {note}")
 
-    batches = [_jobs_for(["tweedekamer"], visit, None) for visit in visits]
+    batches = [_jobs_for(sorted(read_manifest(visit).get("sources", {})), visit, None)
+               for visit in visits]
     _run_with_progress(batches, url, verbose=False, log_file=str(directory / "crawl.log"))
 
     runs, slugs = _finished_runs(url, 0)
-    for visit, run in zip(visits, runs, strict=False):
-        console.print(_summary_table([run], slugs, f"Bezoek {visit.name}"))
+    console.print(_summary_table(runs, slugs, "Bezoeken (oudste eerst)"))
+    last_visit_runs = [r for r in runs if r.started_at == max(x.started_at for x in runs)]
     with _archive(url) as Session, Session() as session:
         total = totals(session)
-        rows = events_of_runs(session, [r.id for r in runs[1:]]) if len(runs) > 1 else []
+        rows = events_of_runs(session, [r.id for r in last_visit_runs]) if len(runs) > 1 else []
     console.print(
         f"Opgeslagen: {total.documents} documenten, {total.records} records, "
         f"{total.versions} versies, {total.identifiers} identificatoren; gebeurtenissen: "
@@ -607,7 +611,7 @@ def demo(
         f"Verder: beleidsradar --help, of beleidsradar sources --database {db_path}"
     )
     bad = [r for r in runs if r.status != "ok"]
-    if bad or len(runs) != len(visits):
+    if bad or len(runs) != sum(len(batch) for batch in batches):
         raise CommandError("the demo crawl did not finish cleanly (see the tables above)")
 
 

@@ -76,6 +76,29 @@ WATCH_SETTINGS = [
         "entity_set is the API's name, so a renamed set needs only this setting.",
     ),
     WatchSetting(
+        "WATCH_SRU_URL", "BELEIDSRADAR_SRU_URL", "https://repository.overheid.nl/sru",
+        "KOOP SRU endpoint for officielebekendmakingen (SOURCES.md §3.1).",
+    ),
+    WatchSetting(
+        "WATCH_SRU_DOSSIERS", "BELEIDSRADAR_SRU_DOSSIERS",
+        ["28638", "36547", "34843", "31015", "31839", "22112", "32317"],
+        "Kamerstukdossiers whose publications are fetched (JSON list): the year plan's dossiers.",
+    ),
+    WatchSetting(
+        "WATCH_SRU_TERMS", "BELEIDSRADAR_SRU_TERMS",
+        ["mensenhandel", "273f", "seksueel misbruik van kinderen", "seksuele uitbuiting",
+         "Nationaal Rapporteur"],
+        "Full-text terms searched in every publication (JSON list).",
+    ),
+    WatchSetting(
+        "WATCH_SRU_PAGE_SIZE", "BELEIDSRADAR_SRU_PAGE_SIZE", 100,
+        "Records per SRU page (maximumRecords).",
+    ),
+    WatchSetting(
+        "WATCH_SRU_OVERLAP_DAYS", "BELEIDSRADAR_SRU_OVERLAP_DAYS", 2,
+        "Days subtracted from the stored dt.modified cursor on each run (SOURCES.md §3.6).",
+    ),
+    WatchSetting(
         "WATCH_TK_OVERLAP_HOURS", "BELEIDSRADAR_TK_OVERLAP_HOURS", 24,
         "Hours subtracted from the stored ApiGewijzigdOp cursor on each run (SOURCES.md §1.6).",
     ),

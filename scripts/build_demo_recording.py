@@ -29,7 +29,9 @@ from scrapy.crawler import Crawler  # noqa: E402
 
 from crawler.replay import update_manifest, write_response  # noqa: E402
 from crawler.runner import project_settings  # noqa: E402
+from crawler.spiders.officielebekendmakingen import OfficielebekendmakingenSpider  # noqa: E402
 from crawler.spiders.tweedekamer import CURSOR_FIELD, TweedekamerSpider, parse_time  # noqa: E402
+from scripts.sru_records import QUERY_HITS, response_xml  # noqa: E402
 
 PAGES = ROOT / "tests" / "fixtures" / "tweedekamer" / "pages"
 OUT = ROOT / "crawler" / "recordings" / "demo"
@@ -37,7 +39,7 @@ VISITS = {
     "visit1": ("1-week47", datetime(2026, 11, 20, 17, 0, tzinfo=UTC),
                "Tweede Kamer, wijzigingen 16–20 november 2026 (eerste bezoek)"),
     "visit2": ("2-week48", datetime(2026, 11, 27, 17, 0, tzinfo=UTC),
-               "Tweede Kamer, wijzigingen tot 27 november 2026 (tweede bezoek, vanaf de cursor)"),
+               "Tweede Kamer en officielebekendmakingen, wijzigingen tot 27 november 2026 (tweede bezoek, vanaf de cursor)"),
 }
 FIRST_CURSOR = "2026-11-16T00:00:00Z"
 HEADERS = {
@@ -133,8 +135,28 @@ def main() -> None:
         visit2[entity] = [rows]
     write_visit(spider, OUT / name2, visit2, at2)
     update_manifest(OUT / name2, spider.name)
+    write_sru(OUT / name2, at2)
     _describe(OUT / name2, note2, at2)
     print(f"wrote {OUT}; cursor after visit 1: {json.dumps(spider.cursor)}")
+
+
+SRU_CURSOR = {"modified": "2026-11-20"}
+SRU_HEADERS = {"Content-Type": ["application/xml;charset=UTF-8"]}
+
+
+def write_sru(folder: Path, recorded_at: datetime) -> None:
+    """officielebekendmakingen in week 48: every query the spider asks, answered (most with
+    no records), as if this source had last synced on 20 November."""
+    spider = OfficielebekendmakingenSpider.from_crawler(
+        Crawler(OfficielebekendmakingenSpider, project_settings()), cursor=SRU_CURSOR)
+    for query in spider.queries(spider.since(recorded_at.date())):
+        if "w.dossiernummer==" in query:
+            key = "dossier:" + query.split("w.dossiernummer==", 1)[1].split(" ", 1)[0]
+        else:
+            key = "term:" + query.split('cql.textAndIndexes="', 1)[1].split('"', 1)[0]
+        write_response(folder, spider.query_url(query), status=200, headers=SRU_HEADERS,
+                       body=response_xml(QUERY_HITS.get(key, [])), recorded_at=recorded_at)
+    update_manifest(folder, spider.name, cursor=SRU_CURSOR)
 
 
 def _describe(folder: Path, note: str, recorded_at: datetime) -> None:

@@ -92,7 +92,7 @@ def test_demo_runs_the_real_crawl_into_a_fresh_archive(tmp_path: Path) -> None:
     assert (target / "beleidsradar.db").exists()
     out = result.stdout
     assert str(target / "beleidsradar.db") in out
-    assert "Bezoek 1-week47" in out and "Bezoek 2-week48" in out
+    assert "Bezoeken (oudste eerst)" in out and "officielebekendmakingen" in out
     assert "Voor 143, Tegen 7" in out  # the vote on the motion in week 48
     assert "Gepland → Uitgevoerd" in out  # the committee debate took place
     assert "removed" in out and "changed" in out

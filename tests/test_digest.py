@@ -78,11 +78,17 @@ def test_week_48_per_topic(demo_archive: Path) -> None:
 
     actieplan = by_slug["actieplan-mensenhandel"]
     letter = next(e for e in actieplan.entries if "kst-28638-271" in e.references)
-    assert letter.doc_type == "Brief regering" and letter.sources == ["tweedekamer"]
-    assert [(e.kind, e.detail.get("from_version")) for e in letter.events] == [("changed", 1)]
+    # One letter, seen in TK open data and on officielebekendmakingen.
+    assert letter.doc_type == "Brief regering"
+    assert letter.sources == ["officielebekendmakingen", "tweedekamer"]
+    # This week: officielebekendmakingen published it (joined), and TK has a new version.
+    assert sorted((e.kind, e.detail.get("from_version") or 0,
+                   e.detail.get("joined", {}).get("scheme")) for e in letter.events) == [
+        ("changed", 0, "kamerstuk"), ("changed", 1, None)]
     assert letter.reasons[0].clause == '"samen tegen mensenhandel"'
     # The letter and its TK zaak are one work: links to the file, the publication, the zaak.
-    assert {link.label for link in letter.links} == {"bestand", "officielebekendmakingen", "bron"}
+    assert {"bestand", "officielebekendmakingen", "bron", "pdf"} <= {link.label for link in
+                                                                      letter.links}
 
     # The motion voted on in week 48 is under the broad topic, with the vote as a status event.
     motion = next(e for t in digest.topics for e in t.entries
@@ -109,8 +115,8 @@ def test_week_48_per_topic(demo_archive: Path) -> None:
         )
         assert topic.counts["new"] == expected
 
-    [source] = digest.sources
-    assert (source.slug, source.runs, source.last_status) == ("tweedekamer", 1, "ok")
+    assert [(s.slug, s.runs, s.last_status) for s in digest.sources] == [
+        ("officielebekendmakingen", 1, "ok"), ("tweedekamer", 1, "ok")]
     assert digest.unmatched > 0  # stikstof and the housing market are in no topic
 
 
@@ -299,12 +305,15 @@ def test_run_crawls_daily_and_sends_each_due_digest_once(tmp_path: Path, smtp_se
     def run_at(when: str, visit: str) -> subprocess.CompletedProcess[str]:
         with serve_recording(demo / visit, "https://gegevensmagazijn.tweedekamer.nl") as base:
             return cli("run", "--now", when, "-d", db, env={
-                **smtp_env(port), "BELEIDSRADAR_TK_ODATA_URL": f"{base}/OData/v4/2.0/"})
+                **smtp_env(port), "BELEIDSRADAR_TK_ODATA_URL": f"{base}/OData/v4/2.0/",
+                # officielebekendmakingen with nothing to watch: this test is about the TK.
+                "BELEIDSRADAR_SRU_DOSSIERS": "[]", "BELEIDSRADAR_SRU_TERMS": "[]"})
 
     # Friday of week 47: first crawl; no digest yet (week 46 was not watched).
     first = run_at("2026-11-20T17:00:00+00:00", "1-week47")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "Crawl: tweedekamer" in first.stdout and "Weekoverzicht: niets te doen" in first.stdout
+    assert "Crawl: officielebekendmakingen, tweedekamer" in first.stdout
+    assert "Weekoverzicht: niets te doen" in first.stdout
     # An hour later: nothing is due.
     idle = run_at("2026-11-20T18:00:00+00:00", "1-week47")
     assert "Crawl: niets te doen" in idle.stdout and "Weekoverzicht: niets te doen" in idle.stdout
