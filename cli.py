@@ -615,6 +615,77 @@ def demo(
         raise CommandError("the demo crawl did not finish cleanly (see the tables above)")
 
 
+# --- search ----------------------------------------------------------------------------------
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="A query in the topics' language (README).")],
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    sort: Annotated[str, typer.Option("--sort", help="date or relevance.")] = "date",
+    since: Annotated[str | None, typer.Option("--since", help="First day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last day (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many documents.")] = 50,
+    database: DatabaseOption = None,
+) -> None:
+    """Search the archive with the query language topics use: the same query finds the same
+    documents as a topic with that query (it runs the same matcher over what is stored now)."""
+    import csv
+    import json as json_module
+
+    from sqlalchemy import select
+
+    from storage.models import Identifier
+
+    if fmt not in ("table", "json", "csv"):
+        raise CommandError(f"--format is table, json or csv, not {fmt!r}", code=2)
+    if sort not in ("date", "relevance"):
+        raise CommandError(f"--sort is date or relevance, not {sort!r}", code=2)
+    parse(query)
+    first, last = _day_option(since, "--since"), _day_option(until, "--until")
+    with _archive(database_url(database)) as Session, Session() as session:
+        result = backtest(session, Matcher([TopicQuery("zoekvraag", query)]), since=first,
+                          until=last, latest_only=True)
+        hits = result.hits
+        if sort == "relevance":
+            hits = sorted(hits, key=lambda h: (-len(h.match.hits), h.match.strength != "strong",
+                                               -h.day.toordinal(), h.document_id))
+        hits = hits[:max(0, limit)]
+        references = {}
+        for hit in hits:
+            references[hit.document_id] = list(dict.fromkeys(f"{s}:{v}" for s, v in session.execute(
+                select(Identifier.scheme, Identifier.value)
+                .where(Identifier.document_id == hit.document_id,
+                       Identifier.scheme.in_(("kamerstuk", "dossier", "zaak", "procedure",
+                                              "celex", "ecli", "officielebekendmakingen")))
+                .order_by(Identifier.id)).all()))
+    rows = [{
+        "document": h.document_id, "datum": h.day.isoformat(), "soort": h.doc_type or "",
+        "titel": h.title, "bron": h.source, "kenmerken": " ".join(references[h.document_id]),
+        "sterkte": h.match.strength,
+        "waarom": " | ".join(f"{x.clause} ({x.field}): {x.snippet}" for x in h.match.hits[:3]),
+    } for h in hits]
+    if fmt == "json":
+        sys.stdout.write(json_module.dumps({"query": query, "total": len(result.hits),
+                                            "documents": rows}, ensure_ascii=False, indent=1))
+        sys.stdout.write("\n")
+        return
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["document"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    table = Table(title=f"{len(result.hits)} documenten voor: {query}")
+    for column in ("#", "datum", "soort", "document", "waarom"):
+        table.add_column(column, overflow="fold")
+    for hit, row in zip(hits, rows, strict=True):
+        label = Text(row["titel"])
+        label.append(f"\n{row['kenmerken']} · {row['bron']}", style="dim")
+        table.add_row(str(row["document"]), row["datum"], Text(row["soort"]), label,
+                      Text("\n").join(_hit_text(x) for x in hit.match.hits[:2]))
+    console.print(table)
+
+
 # --- documents: history and identity --------------------------------------------------------
 
 

@@ -216,12 +216,13 @@ class Backtest:
 
 
 def backtest(session: Session, matcher: Matcher, *, since: date | None = None,
-             until: date | None = None) -> Backtest:
+             until: date | None = None, latest_only: bool = False) -> Backtest:
     """What ``matcher`` (one topic or query) would have matched: one hit per document (its
-    newest matching version), counted per ISO week of publication."""
+    newest matching version), counted per ISO week of publication. ``latest_only`` looks at
+    each record's current version only (search: what the archive says now)."""
     best: dict[int, BacktestHit] = {}
     checked: set[int] = set()
-    for stored in iter_versions(session, since=since, until=until):
+    for stored in iter_versions(session, since=since, until=until, latest_only=latest_only):
         checked.add(stored.version.document_id)
         matches = matcher.match(prepare(stored.doc))
         if not matches:

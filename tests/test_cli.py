@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["init", "crawl", "sources", "demo", "topics", "digest", "subscribers", "feeds", "run",
-            "history", "documents"]
+            "history", "documents", "search"]
 TOPIC_COMMANDS = ["list", "show", "add", "edit", "disable", "enable", "test", "check", "import",
                   "export"]
 

@@ -363,3 +363,30 @@ def test_atom_feeds_per_topic_and_for_all(demo_archive: Path, tmp_path: Path) ->
     assert not topic.bozo and topic.entries
     assert all(e.link.startswith("https://") for e in topic.entries)
     assert {e.id for e in topic.entries} <= {e.id for e in everything.entries}
+
+
+def test_search_finds_what_a_topic_with_the_same_query_matches(archive: str) -> None:
+    import json
+
+    from storage.models import Match, Topic
+
+    query = '"2024/1712" OR artikel:273f OR dossier:36547'
+    found = cli("search", query, "--format", "json", "--limit", "500", "-d", archive)
+    assert found.returncode == 0, found.stderr
+    data = json.loads(found.stdout)
+    searched = {d["document"] for d in data["documents"]}
+    assert data["total"] == len(searched) > 5
+    assert cli("topics", "add", "parity", "--title", "Parity", "--query", query,
+               "-d", archive).returncode == 0
+    engine = make_engine(archive)
+    with session_factory(engine)() as session:
+        topic_id = session.scalars(select(Topic.id).where(Topic.slug == "parity")).one()
+        matched = set(session.scalars(select(Match.document_id).where(Match.topic_id == topic_id)))
+    engine.dispose()
+    assert searched == matched
+    csv_out = cli("search", query, "--format", "csv", "--sort", "relevance", "-d", archive)
+    assert csv_out.stdout.splitlines()[0] == "document,datum,soort,titel,bron,kenmerken,sterkte,waarom"
+    table = cli("search", "dossier:36547", "-d", archive)
+    assert "documenten voor: dossier:36547" in table.stdout
+    bad = cli("search", "a (", "-d", archive)
+    assert bad.returncode == 2 and "query: at position" in bad.stderr
