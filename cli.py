@@ -256,6 +256,27 @@ def _finished_runs(url: str, after: int) -> tuple[list[Any], dict[int, str]]:
     return runs, slugs
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _claim(url: str, slugs: list[str]) -> list[Any]:
+    """Sources another live process is crawling; stale `running` runs are closed on the way."""
+    import socket
+
+    from storage.runs import busy_sources
+
+    with _archive(url) as Session, Session.begin() as session:
+        return busy_sources(session, slugs, host=socket.gethostname(), alive=_pid_alive,
+                            now=_now())
+
+
 def _known_sources(url: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every crawlable source: slug → (spider name, spider arguments).
 
@@ -337,6 +358,11 @@ def crawl(
             f"unknown source {', '.join(unknown)}; known: {', '.join(known)}", code=2
         )
     jobs = _jobs_for(chosen, replay, record, known)
+    busy = _claim(url, chosen)
+    if busy:
+        raise CommandError("; ".join(
+            f"{b.source} is being crawled by process {b.pid} on {b.host} since "
+            f"{_when(b.started_at)}" for b in busy) + ": try again when it has finished")
     with _archive(url) as Session, Session() as session:
         before = last_run_id(session)
     _run_with_progress([jobs], url, verbose=verbose, log_file=log_file)
@@ -1025,6 +1051,10 @@ def run(
     known = _known_sources(url)
     due_sources = [slug for slug in known
                    if slug not in last or now - last[slug] >= timedelta(hours=every) * 0.95]
+    for busy in _claim(url, due_sources):
+        console.print(f"Crawl: {busy.source} wordt al gecrawld (proces {busy.pid} op "
+                      f"{busy.host}); overgeslagen.")
+        due_sources.remove(busy.source)
     if due_sources:
         console.print(f"Crawl: {', '.join(due_sources)}")
         jobs = _jobs_for(due_sources, None, None, known)

@@ -16,6 +16,8 @@ handled themselves in ``failures`` (a list of (url, reason)).
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
@@ -123,7 +125,8 @@ class StorePipeline:
             # Topics are compiled once per crawl; a topic changed mid-crawl applies next run
             # (and saving a topic backfills the archive anyway).
             self.matcher, self.topic_ids = active_matcher(session)
-            run = start_run(session, self.source, mode=self.mode, now=self.now())
+            run = start_run(session, self.source, mode=self.mode, now=self.now(),
+                            host=socket.gethostname(), pid=os.getpid())
             if hasattr(spider, "cursor"):
                 run.cursor_before = dict(spider.cursor)
             self.run_id = run.id

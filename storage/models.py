@@ -283,6 +283,10 @@ class CrawlRun(Base):
     cursor_before: Mapped[json_dict]
     cursor_after: Mapped[json_dict]
     finish_reason: Mapped[str | None] = mapped_column(String(100))
+    #: Which process runs it (while status is running): to refuse a second crawl of the same
+    #: source, and to recognise a run whose process died.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
 
     source: Mapped[Source] = relationship(back_populates="runs")
 

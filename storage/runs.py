@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,13 +18,16 @@ ERROR_LIMIT = 200
 
 
 def start_run(
-    session: Session, source: Source, *, mode: str, now: datetime
+    session: Session, source: Source, *, mode: str, now: datetime,
+    host: str | None = None, pid: int | None = None,
 ) -> CrawlRun:
     run = CrawlRun(
         source_id=source.id,
         started_at=now,
         status=RunStatus.RUNNING.value,
         mode=mode,
+        host=host,
+        pid=pid,
         errors=[],
         cursor_before=dict(source.cursor or {}),
         cursor_after=dict(source.cursor or {}),
@@ -124,3 +128,44 @@ def source_health(session: Session) -> list[SourceHealth]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class Busy:
+    source: str
+    host: str | None
+    pid: int | None
+    started_at: datetime
+
+
+#: A run on another machine that has not finished after this long is taken to have died.
+STALE_AFTER = timedelta(hours=12)
+
+
+def busy_sources(
+    session: Session, slugs: list[str], *, host: str, alive: Callable[[int], bool],
+    now: datetime,
+) -> list[Busy]:
+    """Sources a live process is crawling now. Runs left `running` by a process that is gone
+    (this machine: its pid no longer lives; elsewhere: older than STALE_AFTER) are closed as
+    interrupted, with the reason in their account, so they never block again."""
+    busy = []
+    rows = session.execute(
+        select(CrawlRun, Source.slug).join(Source, CrawlRun.source_id == Source.id)
+        .where(Source.slug.in_(slugs), CrawlRun.status == RunStatus.RUNNING.value)
+    ).all()
+    for run, slug in rows:
+        if run.host == host:
+            running = run.pid is not None and alive(run.pid)
+        else:
+            running = now - run.started_at < STALE_AFTER
+        if running:
+            busy.append(Busy(slug, run.host, run.pid, run.started_at))
+            continue
+        run.status = RunStatus.FAILED.value
+        run.finished_at = now
+        run.finish_reason = "interrupted"
+        add_error(run, None, f"interrupted: process {run.pid} on {run.host} ended without "
+                             "finishing this run")
+    session.flush()
+    return busy

@@ -163,3 +163,34 @@ def test_topics_test_shows_hits_reasons_and_weekly_volume(tmp_path: Path) -> Non
     assert bad.stderr.splitlines() == [
         "beleidsradar: query: at position 5: expected a word, phrase or field (the query ends "
         "too early)", "a OR", "    ^"]
+
+
+def test_a_second_crawl_of_a_busy_source_is_refused(tmp_path: Path) -> None:
+    import socket
+    from datetime import UTC, datetime
+
+    from storage.archive import ensure_source
+    from storage.db import make_engine, session_factory
+    from storage.runs import start_run
+
+    db = str(tmp_path / "a.db")
+    cli("init", "--database", db)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        engine = make_engine(db)
+        with session_factory(engine).begin() as session:
+            source = ensure_source(session, "tweedekamer", kind="spider", title="TK")
+            start_run(session, source, mode="live", now=datetime.now(UTC),
+                      host=socket.gethostname(), pid=holder.pid)
+        engine.dispose()
+        replay = ROOT / "crawler" / "recordings" / "demo" / "1-week47"
+        refused = cli("crawl", "--replay", str(replay), "--database", db)
+        assert refused.returncode == 1
+        assert refused.stderr.startswith(
+            f"beleidsradar: tweedekamer is being crawled by process {holder.pid}")
+    finally:
+        holder.kill()
+        holder.wait()
+    # Once that process is gone, its run is closed as interrupted and the crawl goes ahead.
+    again = cli("crawl", "--replay", str(replay), "--database", db)
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -224,3 +224,33 @@ def test_status_stated_twice_in_one_run_gives_one_event_whatever_the_order(engin
     withdrawn = observation(key="Zaak/9", status={"besluit": "Ingetrokken"})
     back = observation(key="Zaak/9", status={"besluit": "Stemmen - aangenomen"})
     assert run([done, withdrawn, back]) == [("status", {"changes": {"afgedaan": ["nee", "ja"]}})]
+
+
+def test_a_source_is_crawled_by_one_process_at_a_time(engine: Engine) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from storage.models import CrawlRun
+    from storage.runs import busy_sources
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer lives
+    here = socket.gethostname()
+    Session = session_factory(engine)
+    with Session.begin() as session:
+        for slug, host, pid, age in [("a", here, os.getpid(), 0), ("b", here, gone.pid, 0),
+                                     ("c", "elders", 1, 1), ("d", "elders", 1, 13)]:
+            source = ensure_source(session, slug, kind="spider", title=slug)
+            start_run(session, source, mode="live", now=T0 - timedelta(hours=age), host=host,
+                      pid=pid)
+    with Session.begin() as session:
+        busy = busy_sources(session, ["a", "b", "c", "d"], host=here, now=T0,
+                            alive=lambda pid: pid == os.getpid())
+        assert sorted(b.source for b in busy) == ["a", "c"]
+    with Session() as session:
+        runs = {r.source.slug: r for r in session.scalars(select(CrawlRun))}
+        assert runs["b"].status == runs["d"].status == "failed"
+        assert runs["b"].errors[0]["reason"].startswith(f"interrupted: process {gone.pid}")
+        assert runs["a"].status == runs["c"].status == "running"
