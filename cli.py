@@ -497,25 +497,34 @@ def sources_command(database: DatabaseOption = None) -> None:
     with _archive(url) as Session, Session() as session:
         health = {h.slug: h for h in source_health(session)}
     table = Table(title=f"Bronnen in {_describe(url)}")
-    for column in ("bron", "soort", "records", "laatste run", "status", "opgehaald", "nieuw",
-                   "gewijzigd", "mislukt", "laatst gelukt", "cursor"):
-        table.add_column(column)
-    colours = {"ok": "green", "partial": "yellow", "failed": "red", "never": "dim"}
+    table.add_column("bron", no_wrap=True)
+    table.add_column("status")
+    table.add_column("records", justify="right")
+    table.add_column("laatste run", no_wrap=True)
+    table.add_column("uitkomst", overflow="fold")
+    colours = {"ok": "green", "partial": "yellow", "failed": "red", "never": "dim",
+               "running": "yellow"}
     for slug in sorted(set(health) | set(_known_sources(url))):
         h = health.get(slug)
         if h is None:
-            table.add_row(slug, "spider", "0", "—", "[dim]nooit[/]", "", "", "", "", "—", "")
+            table.add_row(slug, "[dim]nooit[/]", "0", "—", "")
             continue
         run = h.last_run
+        outcome = (f"{run.fetched} opgehaald, {run.new} nieuw, "
+                   f"{run.changed + run.status_changes + run.removed} gewijzigd, "
+                   f"{run.failed} mislukt") if run else ""
+        status = f"[{colours.get(h.health, 'white')}]{h.health}[/]"
+        if h.health not in ("ok", "never"):
+            status += f"\n[dim]laatst gelukt {_when(h.last_success_at)}[/]"
         table.add_row(
-            slug, h.kind, str(h.records), _when(run.started_at if run else None),
-            f"[{colours.get(h.health, 'white')}]{h.health}[/]",
-            str(run.fetched) if run else "", str(run.new) if run else "",
-            str(run.changed) if run else "", str(run.failed) if run else "",
-            _when(h.last_success_at),
-            ", ".join(f"{k}={v}" for k, v in sorted(h.cursor.items())),
+            f"{slug} [dim]({h.kind})[/]" if h.kind != "spider" else slug,
+            status, str(h.records), _when(run.started_at if run else None), outcome,
         )
     console.print(table)
+    for h in health.values():
+        if h.cursor:
+            console.print(Text(f"{h.slug}: cursor " + ", ".join(
+                f"{k}={v}" for k, v in sorted(h.cursor.items())), style="dim"))
     for h in health.values():
         if h.last_run and h.last_run.errors:
             console.print(f"[bold]{h.slug}[/]: laatste fout: {h.last_run.errors[-1]['reason']}",
