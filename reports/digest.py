@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from reports.periods import LOCAL, Week
@@ -193,28 +193,32 @@ def build_digest(session: Session, week: Week, *, lang: str = "nl",
     """The digest of ``week``: deterministic for the same archive state."""
     topics = [t for t in session.scalars(select(Topic).order_by(Topic.title, Topic.slug))
               if t.active and (topic_slugs is None or t.slug in topic_slugs)]
+    # Plain rows, not ORM objects: a busy week has thousands of events.
     events = session.execute(
-        select(ChangeEvent, Record, Source.slug)
+        select(ChangeEvent.id, ChangeEvent.kind, ChangeEvent.document_id, ChangeEvent.detail,
+               ChangeEvent.detected_at, Source.slug)
         .join(Record, ChangeEvent.record_id == Record.id)
         .join(Source, Record.source_id == Source.id)
         .where(ChangeEvent.detected_at >= week.start, ChangeEvent.detected_at < week.end)
         .order_by(ChangeEvent.id)
     ).all()
-    by_document: dict[int, list[tuple[ChangeEvent, Record, str]]] = defaultdict(list)
-    for event, record, slug in events:
-        by_document[event.document_id].append((event, record, slug))
+    by_document: dict[int, list[Any]] = defaultdict(list)
+    for row in events:
+        by_document[row.document_id].append(row)
     document_ids = sorted(by_document)
 
     # Which topics matched each document (any version up to the end of the week).
-    matches: dict[int, dict[int, list[Match]]] = defaultdict(lambda: defaultdict(list))
-    if document_ids:
-        for match in session.scalars(
-            select(Match).join(Version, Match.version_id == Version.id)
-            .where(Match.document_id.in_(document_ids), Version.created_at < week.end)
+    matches: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for chunk in _chunks(document_ids):
+        for match in session.execute(
+            select(Match.id, Match.document_id, Match.topic_id, Match.strength, Match.reason)
+            .join(Version, Match.version_id == Version.id)
+            .where(Match.document_id.in_(chunk), Version.created_at < week.end)
             .order_by(Match.id)
-        ):
+        ).all():
             matches[match.document_id][match.topic_id].append(match)
 
+    facts = _facts(session, [d for d in document_ids if matches.get(d)])
     entries: dict[int, dict[int, Entry]] = {}
     sections = []
     shown_in: dict[int, str] = {}
@@ -226,7 +230,7 @@ def build_digest(session: Session, week: Week, *, lang: str = "nl",
             if not topic_matches:
                 continue
             entry = entries.setdefault(document_id, {}).get(topic.id) or _entry(
-                session, document_id, by_document[document_id], topic_matches)
+                facts[document_id], by_document[document_id], topic_matches)
             entries[document_id][topic.id] = entry
             for kind in entry.kinds:
                 section.counts[kind] += 1
@@ -251,54 +255,97 @@ def build_digest(session: Session, week: Week, *, lang: str = "nl",
         topics=sections,
         sources=_source_accounts(session, week),
         unmatched=len(set(document_ids) - matched_documents),
-        event_ids=sorted(event.id for event, _, _ in events
-                         if event.document_id in matched_documents),
+        event_ids=sorted(row.id for row in events if row.document_id in matched_documents),
         topic_definitions=[definition_of(t).to_toml_dict() for t in topics],
     )
 
 
-def _entry(session: Session, document_id: int, events: list[tuple[ChangeEvent, Record, str]],
-           topic_matches: list[Match]) -> Entry:
-    document = session.get(Document, document_id)
-    assert document is not None
-    records = session.scalars(select(Record).where(Record.document_id == document_id)
-                              .order_by(Record.id)).all()
-    identifiers: dict[str, list[str]] = defaultdict(list)
-    for scheme, value in session.execute(
-        select(Identifier.scheme, Identifier.value)
-        .where(Identifier.document_id == document_id).order_by(Identifier.id)
-    ).all():
-        if value not in identifiers[scheme]:
-            identifiers[scheme].append(value)
-    references = [v for scheme in REFERENCE_ORDER for v in identifiers.get(scheme, [])
-                  if not (scheme == "officielebekendmakingen" and v in identifiers["kamerstuk"])]
-    sources = sorted({slug for _, _, slug in events} | {
-        session.get(Source, r.source_id).slug for r in records  # type: ignore[union-attr]
-    })
-    links = []
-    for record in records:
-        links.append(Link(_link_label(record.url), record.url))
-        newest = session.scalars(select(Version).where(Version.record_id == record.id)
-                                 .order_by(Version.number.desc()).limit(1)).first()
-        for label, url in ((newest.meta or {}).get("links", {}) if newest else {}).items():
-            if url != record.url:
-                links.append(Link(label, url))
+@dataclass
+class _DocumentFacts:
+    """What every entry of one document shares, whatever topic it is shown under."""
+
+    document: Document
+    references: list[str]
+    dossier: str | None
+    sources: list[str]
+    links: list[Link]
+
+
+def _iso(value: datetime) -> str:
+    """Column reads bypass the UTC type on some paths; always say UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _facts(session: Session, document_ids: list[int]) -> dict[int, _DocumentFacts]:
+    """Documents, records, identifiers and links of many documents, in a few queries."""
+    documents: dict[int, Document] = {}
+    records: dict[int, list[Record]] = defaultdict(list)
+    identifiers: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    newest_meta: dict[int, dict[str, Any]] = {}
+    slugs = dict(session.execute(select(Source.id, Source.slug)).all())
+    for chunk in _chunks(document_ids):
+        documents.update({d.id: d for d in session.scalars(
+            select(Document).where(Document.id.in_(chunk)))})
+        for record in session.scalars(select(Record).where(Record.document_id.in_(chunk))
+                                      .order_by(Record.id)):
+            records[record.document_id].append(record)
+        for document_id, scheme, value in session.execute(
+            select(Identifier.document_id, Identifier.scheme, Identifier.value)
+            .where(Identifier.document_id.in_(chunk)).order_by(Identifier.id)
+        ).all():
+            if value not in identifiers[document_id][scheme]:
+                identifiers[document_id][scheme].append(value)
+        newest = (select(func.max(Version.id)).where(Version.document_id.in_(chunk))
+                  .group_by(Version.record_id)).scalar_subquery()
+        for record_id, meta in session.execute(
+            select(Version.record_id, Version.meta).where(Version.id.in_(newest))
+        ).all():
+            newest_meta[record_id] = meta or {}
+    facts = {}
+    for document_id in document_ids:
+        ids = identifiers[document_id]
+        references = [v for scheme in REFERENCE_ORDER for v in ids.get(scheme, [])
+                      if not (scheme == "officielebekendmakingen" and v in ids["kamerstuk"])]
+        links = []
+        for record in records[document_id]:
+            links.append(Link(_link_label(record.url), record.url))
+            # Sorted: PostgreSQL's JSONB does not keep key order, and both backends must agree.
+            for label, url in sorted(newest_meta.get(record.id, {}).get("links", {}).items()):
+                if url != record.url:
+                    links.append(Link(label, url))
+        facts[document_id] = _DocumentFacts(
+            document=documents[document_id],
+            references=references,
+            dossier=next(iter(ids.get("procedure", []) + ids.get("dossier", [])), None),
+            sources=sorted({slugs[r.source_id] for r in records[document_id]}),
+            links=links,
+        )
+    return facts
+
+
+def _entry(facts: _DocumentFacts, events: list[Any], topic_matches: list[Any]) -> Entry:
+    document = facts.document
     strong = [m for m in topic_matches if m.strength == "strong"]
     best = (strong or topic_matches)[-1]
     published = document.published_at.astimezone(LOCAL).date().isoformat() \
         if document.published_at else None
-    dossier = next(iter(identifiers.get("procedure", []) + identifiers.get("dossier", [])), None)
     return Entry(
-        document_id=document_id,
+        document_id=document.id,
         title=document.title,
         doc_type=document.doc_type,
         date=published,
-        references=references,
-        dossier=dossier,
-        sources=sources,
-        links=links,
-        events=[EventLine(e.id, e.kind, dict(e.detail or {}), e.detected_at.isoformat())
-                for e, _, _ in events],
+        references=facts.references,
+        dossier=facts.dossier,
+        sources=sorted(set(facts.sources) | {row.slug for row in events}),
+        links=facts.links,
+        events=[EventLine(row.id, row.kind, dict(row.detail or {}), _iso(row.detected_at))
+                for row in events],
         reasons=[Reason(h["clause"], h["field"], h["snippet"], tuple(h["mark"]),  # type: ignore[arg-type]
                         h.get("fuzzy", False)) for h in best.reason.get("hits", [])],
         strength="strong" if strong else "weak",
@@ -320,7 +367,8 @@ def _agenda(session: Session, topic: Topic, week: Week) -> list[AgendaItem]:
     items = []
     for record in session.scalars(
         select(Record).where(Record.document_id.in_(documents),
-                             Record.first_seen_at < week.end)
+                             Record.first_seen_at < week.end,
+                             cast(Record.status, String).like("%activiteit_status%"))
         .order_by(Record.id)
     ):
         status = _status_at(session, record, week.end)
