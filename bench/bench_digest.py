@@ -28,6 +28,7 @@ from monitors.topics import DEFAULT_TOPICS, load_topics  # noqa: E402
 from reports.digest import build_digest  # noqa: E402
 from reports.periods import parse_week  # noqa: E402
 from reports.render import render  # noqa: E402
+from storage.archive import scheduled_from  # noqa: E402
 from storage.db import make_engine, session_factory, upgrade  # noqa: E402
 from storage.models import (  # noqa: E402
     ChangeEvent, CrawlRun, Document, Identifier, Match, Record, Source, Topic, Version,
@@ -77,15 +78,18 @@ def generate(url: str, documents: int, events: int, rng: random.Random) -> None:
                         358 * 24 * 60))
                 docs.append({"id": i, "title": title, "doc_type": kind, "published_at": when,
                              "first_seen_at": when, "last_changed_at": when})
-                status = {}
+                status: dict[str, str] = {}
+                scheduled = None
                 if kind == "Commissiedebat":
                     planned = WEEK.end + timedelta(days=rng.randrange(-60, 60))
                     status = {"activiteit_status": rng.choice(["Gepland", "Uitgevoerd"]),
                               "datum": planned.strftime("%Y-%m-%d %H:%M")}
+                    scheduled = scheduled_from(status)
                 recs.append({"id": i, "source_id": source_id, "document_id": i,
                              "key": f"Document/{i}", "url": f"https://example.test/d/{i}",
                              "title": title, "doc_type": kind, "content_hash": f"{i:064x}",
-                             "status": status, "first_seen_at": when, "last_seen_at": when})
+                             "status": status, "scheduled_at": scheduled,
+                             "first_seen_at": when, "last_seen_at": when})
                 vers.append({"id": i, "record_id": i, "document_id": i, "number": 1,
                              "content_hash": f"{i:064x}", "title": title,
                              "text": f"{kind}\n{title}\nDossier {28000 + i % 9000}",

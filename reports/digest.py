@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reports.periods import LOCAL, Week
@@ -219,6 +219,7 @@ def build_digest(session: Session, week: Week, *, lang: str = "nl",
             matches[match.document_id][match.topic_id].append(match)
 
     facts = _facts(session, [d for d in document_ids if matches.get(d)])
+    candidates = _agenda_candidates(session, week)
     entries: dict[int, dict[int, Entry]] = {}
     sections = []
     shown_in: dict[int, str] = {}
@@ -243,7 +244,7 @@ def build_digest(session: Session, week: Week, *, lang: str = "nl",
                 section.entries.append(entry)
         section.entries.sort(key=_entry_order)
         section.weak.sort(key=_entry_order)
-        section.agenda = _agenda(session, topic, week)
+        section.agenda = _agenda(session, topic, candidates)
         sections.append(section)
 
     matched_documents = {d for d in document_ids if matches.get(d)}
@@ -358,29 +359,51 @@ AGENDA_WEEKS = 4
 PLANNED = {"Gepland", "Verplaatst"}
 
 
-def _agenda(session: Session, topic: Topic, week: Week) -> list[AgendaItem]:
-    """Planned activities (debates, votes, meetings) on documents the topic matched, in the
-    weeks after the digest week, as the sources scheduled them when the week ended."""
-    horizon = (week.end.astimezone(LOCAL) + timedelta(weeks=AGENDA_WEEKS)).strftime("%Y-%m-%d")
-    start = week.end.astimezone(LOCAL).strftime("%Y-%m-%d")
-    documents = select(Match.document_id).where(Match.topic_id == topic.id).distinct()
-    items = []
-    for record in session.scalars(
-        select(Record).where(Record.document_id.in_(documents),
-                             Record.first_seen_at < week.end,
-                             cast(Record.status, String).like("%activiteit_status%"))
-        .order_by(Record.id)
-    ):
+def _agenda_candidates(session: Session, week: Week) -> list[tuple[Record, dict[str, str]]]:
+    """Records that were planned in the agenda window when the week ended, with their status
+    then. Candidates are found through indexes: what is scheduled in the window now, plus what
+    had a status change after the week ended (its date may have moved since)."""
+    start = week.end
+    horizon = week.end + timedelta(weeks=AGENDA_WEEKS)
+    moved = select(ChangeEvent.record_id).where(ChangeEvent.kind == "status",
+                                                ChangeEvent.detected_at >= week.end)
+    records = session.scalars(
+        select(Record).where(
+            Record.first_seen_at < week.end,
+            ((Record.scheduled_at >= start) & (Record.scheduled_at < horizon))
+            | Record.id.in_(moved),
+        ).order_by(Record.id)
+    ).all()
+    local_start = start.astimezone(LOCAL).strftime("%Y-%m-%d")
+    local_horizon = horizon.astimezone(LOCAL).strftime("%Y-%m-%d")
+    found = []
+    for record in records:
         status = _status_at(session, record, week.end)
         when = status.get("datum", "")
-        if status.get("activiteit_status") not in PLANNED or not (start <= when[:10] < horizon):
+        if status.get("activiteit_status") in PLANNED and local_start <= when[:10] < local_horizon:
+            found.append((record, status))
+    return found
+
+
+def _agenda(session: Session, topic: Topic,
+            candidates: list[tuple[Record, dict[str, str]]]) -> list[AgendaItem]:
+    """The planned activities among the candidates on documents this topic matched."""
+    if not candidates:
+        return []
+    document_ids = {record.document_id for record, _ in candidates}
+    matched = set(session.scalars(select(Match.document_id).where(
+        Match.topic_id == topic.id, Match.document_id.in_(document_ids))))
+    items = []
+    for record, status in candidates:
+        if record.document_id not in matched:
             continue
         references = list(session.scalars(
             select(Identifier.value).where(Identifier.record_id == record.id,
                                            Identifier.scheme.in_(("zaak", "dossier")))
             .order_by(Identifier.id)))
-        items.append(AgendaItem(record.document_id, record.title, record.doc_type, when,
-                                status["activiteit_status"], references[:3], record.url))
+        items.append(AgendaItem(record.document_id, record.title, record.doc_type,
+                                status["datum"], status["activiteit_status"], references[:3],
+                                record.url))
     return sorted(items, key=lambda a: (a.when, a.document_id))
 
 

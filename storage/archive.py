@@ -12,7 +12,8 @@ import enum
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,9 @@ from monitors.text import clean, words
 from storage.columns import jsonable
 from storage.identity import STRONG_SCHEMES, find_document, join_reason, merge_documents
 from storage.models import ChangeEvent, Document, EventKind, Identifier, Record, Source, Version
+
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,18 @@ class Result:
     @property
     def status_changed(self) -> bool:
         return any(e.kind == EventKind.STATUS for e in self.events)
+
+
+def scheduled_from(status: Mapping[str, Any]) -> datetime | None:
+    """The moment a `datum` status facet ("2026-12-03 10:00", Amsterdam time) names, in UTC."""
+    value = str(status.get("datum") or "").strip()
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            local = datetime.strptime(value[:16] if " " in value else value[:10], pattern)
+        except ValueError:
+            continue
+        return local.replace(tzinfo=AMSTERDAM).astimezone(UTC)
+    return None
 
 
 def content_hash(title: str, text: str, fingerprint: str | None = None) -> str:
@@ -142,6 +158,7 @@ def _create(
         doc_type=obs.doc_type,
         content_hash=digest,
         status=dict(obs.status),
+        scheduled_at=scheduled_from(obs.status),
         first_seen_at=now,
         last_seen_at=now,
         joined_by=joined_by,
@@ -215,6 +232,7 @@ def _update(
     }
     if status_changes:
         record.status = {**record.status, **obs.status}
+        record.scheduled_at = scheduled_from(record.status)
         if not _fold_into_run_event(session, record, status_changes, crawl_run_id):
             events.append(
                 _event(session, EventKind.STATUS, record, version, now=now,

@@ -127,6 +127,9 @@ class Record(Base):
     first_seen_at: Mapped[timestamp] = mapped_column(default=utcnow)
     last_seen_at: Mapped[timestamp] = mapped_column(default=utcnow)
     removed_at: Mapped[opt_timestamp]
+    #: When what the record describes is scheduled (its `datum` status facet, e.g. a debate),
+    #: indexed so the digest's agenda finds what is coming without scanning the archive.
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     #: Why this record belongs to its document when another record was there first:
     #: {"scheme": ..., "value": ...} (a shared strong identifier), or {"split": ...}.
     joined_by: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
