@@ -39,7 +39,7 @@ SUBJECTS = ["mensenhandel", "arbeidsuitbuiting", "stikstof", "de woningmarkt", "
             "het belastingplan", "defensiematerieel", "seksueel geweld tegen kinderen",
             "de energietransitie", "het onderwijs", "pensioenen", "de zorgverzekering"]
 KINDS = ["Brief regering", "Motie", "Amendement", "Schriftelijke vragen", "Nota van wijziging",
-         "Memorie van toelichting", "Commissiedebat"]
+         "Memorie van toelichting"]
 
 
 def generate(url: str, documents: int, events: int, rng: random.Random) -> None:
@@ -71,7 +71,8 @@ def generate(url: str, documents: int, events: int, rng: random.Random) -> None:
             docs, recs, vers, idents, evs, matches = [], [], [], [], [], []
             for i in ids:
                 subject = rng.choice(SUBJECTS)
-                kind = rng.choice(KINDS)
+                # About 1 in 200 documents is a debate or meeting with a date (TK-like).
+                kind = "Commissiedebat" if rng.random() < 0.005 else rng.choice(KINDS)
                 title = f"{kind} over {subject} ({i})"
                 when = (WEEK.start + timedelta(minutes=rng.randrange(7 * 24 * 60))) \
                     if i in in_week else year_start + timedelta(minutes=rng.randrange(

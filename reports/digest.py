@@ -376,9 +376,18 @@ def _agenda_candidates(session: Session, week: Week) -> list[tuple[Record, dict[
     ).all()
     local_start = start.astimezone(LOCAL).strftime("%Y-%m-%d")
     local_horizon = horizon.astimezone(LOCAL).strftime("%Y-%m-%d")
+    later: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in _chunks([r.id for r in records]):
+        for record_id, detail in session.execute(
+            select(ChangeEvent.record_id, ChangeEvent.detail)
+            .where(ChangeEvent.record_id.in_(chunk), ChangeEvent.kind == "status",
+                   ChangeEvent.detected_at >= week.end)
+            .order_by(ChangeEvent.id.desc())
+        ).all():
+            later[record_id].append(detail or {})
     found = []
     for record in records:
-        status = _status_at(session, record, week.end)
+        status = _undo(record.status or {}, later.get(record.id, []))
         when = status.get("datum", "")
         if status.get("activiteit_status") in PLANNED and local_start <= when[:10] < local_horizon:
             found.append((record, status))
@@ -390,35 +399,30 @@ def _agenda(session: Session, topic: Topic,
     """The planned activities among the candidates on documents this topic matched."""
     if not candidates:
         return []
-    document_ids = {record.document_id for record, _ in candidates}
-    matched = set(session.scalars(select(Match.document_id).where(
-        Match.topic_id == topic.id, Match.document_id.in_(document_ids))))
-    items = []
-    for record, status in candidates:
-        if record.document_id not in matched:
-            continue
-        references = list(session.scalars(
-            select(Identifier.value).where(Identifier.record_id == record.id,
-                                           Identifier.scheme.in_(("zaak", "dossier")))
-            .order_by(Identifier.id)))
-        items.append(AgendaItem(record.document_id, record.title, record.doc_type,
-                                status["datum"], status["activiteit_status"], references[:3],
-                                record.url))
+    matched: set[int] = set()
+    for chunk in _chunks(sorted({record.document_id for record, _ in candidates})):
+        matched |= set(session.scalars(select(Match.document_id).where(
+            Match.topic_id == topic.id, Match.document_id.in_(chunk))))
+    mine = [(record, status) for record, status in candidates if record.document_id in matched]
+    references: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks([record.id for record, _ in mine]):
+        for record_id, value in session.execute(
+            select(Identifier.record_id, Identifier.value)
+            .where(Identifier.record_id.in_(chunk), Identifier.scheme.in_(("zaak", "dossier")))
+            .order_by(Identifier.id)
+        ).all():
+            references[record_id].append(value)
+    items = [AgendaItem(record.document_id, record.title, record.doc_type, status["datum"],
+                        status["activiteit_status"], references[record.id][:3], record.url)
+             for record, status in mine]
     return sorted(items, key=lambda a: (a.when, a.document_id))
 
 
-def _status_at(session: Session, record: Record, moment: datetime) -> dict[str, str]:
-    """The record's status facets as they stood at ``moment``: the current ones, with every
-    later status event undone (so a past week's digest does not change afterwards)."""
-    status = dict(record.status or {})
-    later = session.scalars(
-        select(ChangeEvent).where(ChangeEvent.record_id == record.id,
-                                  ChangeEvent.kind == "status",
-                                  ChangeEvent.detected_at >= moment)
-        .order_by(ChangeEvent.id.desc())
-    )
-    for event in later:
-        for facet, (before, _after) in (event.detail or {}).get("changes", {}).items():
+def _undo(status: dict[str, str], later_details: list[dict[str, Any]]) -> dict[str, str]:
+    """Status facets as they stood before the given status events (newest first) happened."""
+    status = dict(status)
+    for detail in later_details:
+        for facet, (before, _after) in detail.get("changes", {}).items():
             if before is None:
                 status.pop(facet, None)
             else:
