@@ -43,7 +43,6 @@ from reports.render import render
 from storage.digests import deliveries, stored_digest, subscribe, subscriber_topics, subscribers
 from storage.runs import source_health
 from storage.topics import (
-    active_matcher,
     backfill,
     backtest,
     definition_of,

@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 
 from monitors import identifiers as ids
 from monitors.query import And, Field, Node, Not, Or, Phrase, Word, date_range, parse
-from monitors.text import Token, fold, stem, tokens
+from monitors.text import Token, fold, tokens
 
 #: A word's stem must be at least this long to match as the head of a compound
 #: ("uitbuit" finds "arbeidsuitbuiting"). Shorter heads match too much: "handel" would find

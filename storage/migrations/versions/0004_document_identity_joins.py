@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import storage.columns
 from sqlalchemy.dialects import postgresql
 
 revision = '0004'
