@@ -17,6 +17,7 @@ configuration is built on), followed by two fixes measured on policy vocabulary 
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -64,6 +65,24 @@ def fold(text: str | None) -> str:
 def words(text: str | None) -> list[str]:
     """The words of ``text`` in order, as written (hyphenated compounds stay one word)."""
     return _WORD.findall(clean(text))
+
+
+def word_runs(before: list[str], after: list[str]) -> list[tuple[str, list[str]]]:
+    """How a word sequence became another, as runs: ('=', same), ('-', removed), ('+', added).
+
+    The one word diff of the project: the archive counts it for change events, history shows it.
+    """
+    runs: list[tuple[str, list[str]]] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append(("=", before[a0:a1]))
+            continue
+        if a1 > a0:
+            runs.append(("-", before[a0:a1]))
+        if b1 > b0:
+            runs.append(("+", after[b0:b1]))
+    return runs
 
 
 _stemmer = snowballstemmer.stemmer("dutch_porter")

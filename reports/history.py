@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
-
-from monitors.text import words
+from monitors.text import word_runs, words
 
 
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:
     """The change from ``before`` to ``after`` as (op, text) runs: op is '=', '-' or '+'."""
-    a, b = words(before), words(after)
-    runs: list[tuple[str, str]] = []
-    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if op == "equal":
-            runs.append(("=", " ".join(a[a0:a1])))
-            continue
-        if a1 > a0:
-            runs.append(("-", " ".join(a[a0:a1])))
-        if b1 > b0:
-            runs.append(("+", " ".join(b[b0:b1])))
-    return runs
+    return [(op, " ".join(run)) for op, run in word_runs(words(before), words(after))]
 
 
 def diff_text(runs: list[tuple[str, str]], context: int = 8) -> str:

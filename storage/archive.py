@@ -7,7 +7,6 @@ re-publishes a burst of unchanged rows) never duplicates records, versions or ev
 
 from __future__ import annotations
 
-import difflib
 import enum
 import hashlib
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitors.text import clean, words
+from monitors.text import clean, word_runs, words
 from storage.columns import jsonable
 from storage.identity import STRONG_SCHEMES, find_document, join_reason, merge_documents
 from storage.models import ChangeEvent, Document, EventKind, Identifier, Record, Source, Version
@@ -404,13 +403,9 @@ def _diff_summary(previous: Version, obs: Observation) -> dict[str, Any]:
     new_text = obs.fingerprint if obs.fingerprint is not None else obs.text
     before = words(previous.title) + words(old_text)
     after = words(obs.title) + words(new_text)
-    added = removed = 0
-    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    for op, a0, a1, b0, b1 in matcher.get_opcodes():
-        if op in ("replace", "delete"):
-            removed += a1 - a0
-        if op in ("replace", "insert"):
-            added += b1 - b0
+    runs = word_runs(before, after)
+    added = sum(len(run) for op, run in runs if op == "+")
+    removed = sum(len(run) for op, run in runs if op == "-")
     return {
         "from_version": previous.number,
         "words_added": added,
