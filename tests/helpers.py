@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +46,17 @@ def call(request: Request, response: TextResponse) -> list[Any]:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
+            ) -> subprocess.CompletedProcess[str]:
+    """Run `beleidsradar ARGS` as a user would: its own process (Scrapy's reactor cannot
+    restart inside pytest), wide output, any working directory."""
+    program = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import cli; cli.main()"
+    return subprocess.run(
+        [sys.executable, "-c", program, *args], capture_output=True, text=True, cwd=cwd,
+        timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["init", "crawl", "sources", "demo", "topics", "digest", "subscribers", "feeds", "run",
@@ -16,12 +17,7 @@ TOPIC_COMMANDS = ["list", "show", "add", "edit", "disable", "enable", "test", "c
                   "export"]
 
 
-def cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "import sys; sys.path.insert(0, %r); import cli; cli.main()" % str(ROOT), *args],
-        capture_output=True, text=True, cwd=cwd, timeout=300,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
+cli = run_cli
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS, *[f"topics {c}" for c in TOPIC_COMMANDS]])

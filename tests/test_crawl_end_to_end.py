@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from crawler.spiders.tweedekamer import parse_time
 from storage.db import make_engine, session_factory
 from storage.models import ChangeEvent, CrawlRun, Document, Record, Source, Version
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "tests" / "fixtures" / "tweedekamer" / "pages"
@@ -31,11 +32,7 @@ pytestmark = pytest.mark.slow
 
 
 def cli(*args: str, database: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "BELEIDSRADAR_DATABASE_URL": database}
-    return subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
-    )
+    return run_cli(*args, env={"BELEIDSRADAR_DATABASE_URL": database})
 
 
 def rows(visit: str, entity: str) -> list[dict[str, Any]]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import Message
@@ -22,16 +20,13 @@ from storage.db import make_engine, session_factory
 from storage.models import DigestEntry
 from storage.topics import active_matcher, record_matches
 from monitors.matching import MatchDoc
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 W47, W48 = parse_week("2026-W47"), parse_week("2026-W48")
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", *args], capture_output=True, text=True,
-        cwd=ROOT, timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
+cli = run_cli
 
 
 @pytest.fixture(scope="module")

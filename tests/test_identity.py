@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from storage.archive import Observation, Outcome, ensure_source, record_observat
 from storage.db import session_factory
 from storage.identity import find_by_identifier, resolve, split_record
 from storage.models import ChangeEvent, Document, Identifier, Record, Version
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
@@ -96,11 +94,7 @@ def test_word_diff() -> None:
 def test_history_and_split_from_the_command_line(tmp_path: Path) -> None:
     demo = tmp_path / "demo"
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args],
-                              capture_output=True, text=True, cwd=ROOT, timeout=300,
-                              env={**os.environ, "COLUMNS": "200"})
-
+    cli = run_cli
     assert cli("demo", "--dir", str(demo)).returncode == 0
     db = str(demo / "beleidsradar.db")
     shown = cli("history", "kst-28638-271", "-d", db)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,7 +18,7 @@ from crawler.spiders.page import PageSpider, fingerprint
 from storage.archive import content_hash
 from storage.db import make_engine, session_factory
 from storage.models import ChangeEvent, CrawlRun, Record, Version
-from tests.helpers import make_spider
+from tests.helpers import make_spider, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "page"
@@ -150,10 +147,7 @@ class Site:
         self.server.server_close()
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})
+cli = run_cli
 
 
 @pytest.fixture

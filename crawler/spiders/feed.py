@@ -20,10 +20,10 @@ from typing import Any
 import feedparser
 import scrapy
 from scrapy.http import Response
-from twisted.python.failure import Failure
 from w3lib.html import remove_tags, replace_entities
 
 from crawler.items import PolicyItem
+from crawler.spiders._base import FailureAccount
 
 #: bozo exceptions that do not make a feed unusable (feedparser names).
 SURVIVABLE = ("CharacterEncodingOverride", "NonXMLContentType")
@@ -33,7 +33,7 @@ def html_to_text(value: str) -> str:
     return replace_entities(remove_tags(value or "")).strip()
 
 
-class FeedSpider(scrapy.Spider):
+class FeedSpider(FailureAccount, scrapy.Spider):
     name = "feed"
     user_added = True
     source_kind = "feed"
@@ -46,6 +46,7 @@ class FeedSpider(scrapy.Spider):
             raise ValueError("FeedSpider needs source= (the slug) and url=")
         self.source_slug = source
         self.feed_url = url
+        self.failure_url = url
         self.source_title = title or url
         self.source_url = url
         self.cursor: dict[str, str] = dict(cursor or {})
@@ -62,15 +63,6 @@ class FeedSpider(scrapy.Spider):
         yield scrapy.Request(self.feed_url, headers=headers, callback=self.parse_feed,
                              errback=self.on_error, meta={"handle_httpstatus_list": [304]},
                              dont_filter=True)
-
-    def on_error(self, failure: Failure) -> None:
-        request = getattr(failure, "request", None)
-        self.fail(request.url if request is not None else self.feed_url,
-                  f"{failure.type.__name__}: {failure.getErrorMessage()}")
-
-    def fail(self, url: str | None, reason: str) -> None:
-        self.logger.error("feed.failure source=%s url=%s reason=%s", self.source_slug, url, reason)
-        self.failures.append((url, reason))
 
     def next_cursor(self) -> dict[str, str]:
         """Validators of the last good fetch (kept as they were after a 304 or a failure)."""

@@ -25,10 +25,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
+from crawler.spiders._base import FailureAccount, titled
 
-#: Below this length a document title is a label ("Memorie van antwoord"); the dossier
-#: title is added so the title says what the document is about.
-SHORT_TITLE = 40
 CELEX_IN_URL = re.compile(r"CELEX[:%]3A?([0-9CE]\d{4}[A-Z]{1,2}\d{4})", re.IGNORECASE)
 
 
@@ -64,7 +62,7 @@ def _day(value: str) -> datetime | None:
         return None
 
 
-class OfficielebekendmakingenSpider(scrapy.Spider):
+class OfficielebekendmakingenSpider(FailureAccount, scrapy.Spider):
     name = "officielebekendmakingen"
     source_title = "officielebekendmakingen.nl (KOOP SRU)"
     source_url = "https://zoek.officielebekendmakingen.nl/"
@@ -130,12 +128,7 @@ class OfficielebekendmakingenSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         if request is not None:
             self._failed_queries.add(request.meta.get("query", ""))
-        self.fail(request.url if request is not None else None,
-                  f"{failure.type.__name__}: {failure.getErrorMessage()}")
-
-    def fail(self, url: str | None, reason: str) -> None:
-        self.logger.error("sru.failure url=%s reason=%s", url, reason)
-        self.failures.append((url, reason))
+        super().on_error(failure)
 
     def parse_page(self, response: Response, query: str) -> Iterator[PolicyItem | scrapy.Request]:
         if "fout404" in response.url or "Errors/404" in response.url:
@@ -195,9 +188,7 @@ class OfficielebekendmakingenSpider(scrapy.Spider):
             raise ValueError("record has no dcterms:identifier")
         kind = _text(meta, "owmskern", "type")
         title = _text(meta, "tpmeta", "documenttitel") or _text(meta, "owmskern", "title")
-        dossiertitel = _text(meta, "tpmeta", "dossiertitel")
-        if dossiertitel and len(title) < SHORT_TITLE and dossiertitel not in title:
-            title = f"{title} — {dossiertitel}"  # "Memorie van antwoord" says too little alone
+        title = titled(title, _text(meta, "tpmeta", "dossiertitel"))
         dossier = _text(meta, "tpmeta", "dossiernummer")
         subrubriek = _text(meta, "tpmeta", "subrubriek")
         indieners = [" ".join("".join(e.itertext()).split()) for e in _all(meta, "indiener")]

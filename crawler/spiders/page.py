@@ -17,9 +17,9 @@ from typing import Any
 import lxml.html
 import scrapy
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
+from crawler.spiders._base import FailureAccount
 
 DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "form", "nav",
              "button", "select", "input")
@@ -81,7 +81,7 @@ def fingerprint(text: str) -> str:
     return text
 
 
-class PageSpider(scrapy.Spider):
+class PageSpider(FailureAccount, scrapy.Spider):
     name = "page"
     user_added = True
     source_kind = "page"
@@ -94,6 +94,7 @@ class PageSpider(scrapy.Spider):
             raise ValueError("PageSpider needs source= (the slug) and url=")
         self.source_slug = source
         self.page_url = url
+        self.failure_url = url
         self.source_title = title or url
         self.source_url = url
         self.selector = selector or None
@@ -104,30 +105,25 @@ class PageSpider(scrapy.Spider):
         yield scrapy.Request(self.page_url, callback=self.parse_page, errback=self.on_error,
                              dont_filter=True)
 
-    def on_error(self, failure: Failure) -> None:
-        request = getattr(failure, "request", None)
-        self.failures.append((request.url if request is not None else self.page_url,
-                              f"{failure.type.__name__}: {failure.getErrorMessage()}"))
-
     def parse_page(self, response: Response) -> Iterator[PolicyItem]:
         if not hasattr(response, "text"):
-            self.failures.append((response.url, "not a text page "
-                                  f"({response.headers.get('Content-Type', b'?').decode()})"))
+            self.fail(response.url, "not a text page "
+                      f"({response.headers.get('Content-Type', b'?').decode()})")
             return
         document = lxml.html.fromstring(response.text, base_url=response.url)
         page_title = " ".join(document.findtext(".//title", default="").split())
         if self.selector:
             parts = document.cssselect(self.selector)
             if not parts:
-                self.failures.append((response.url, f"selector {self.selector!r} matched "
-                                      "nothing: has the page changed?"))
+                self.fail(response.url, f"selector {self.selector!r} matched nothing: "
+                          "has the page changed?")
                 return
         else:
             parts = (document.xpath("//main") or document.xpath("//article")
                      or document.xpath("//body") or [document])[:1]
         text = "\n".join(t for t in (page_text(p) for p in parts) if t)
         if not text:
-            self.failures.append((response.url, "the page has no text where it was expected"))
+            self.fail(response.url, "the page has no text where it was expected")
             return
         yield PolicyItem(
             source=self.source_slug,

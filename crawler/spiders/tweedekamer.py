@@ -26,9 +26,9 @@ from urllib.parse import quote
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
+from crawler.spiders._base import FailureAccount, titled
 
 #: Fields a live row of each entity must have; a missing one means the API changed under us
 #: (the v4/2.0 → new-version migration of 2026, SOURCES.md §1.1), which must fail loudly.
@@ -78,20 +78,13 @@ def dossier_number(dossier: dict[str, Any]) -> str:
     return f"{number}-{toevoeging}" if toevoeging else number
 
 
-#: Below this length an Onderwerp is a label ("Voorstel van wet", "Tweede nota van wijziging")
-#: rather than a description, and the dossier title is added to make the title say something.
-SHORT_ONDERWERP = 40
-
-
 def document_title(row: dict[str, Any]) -> str:
     """A title a researcher can read in a list: the Onderwerp, with the Titel if it is a label."""
     onderwerp = (row.get("Onderwerp") or "").strip()
     titel = (row.get("Titel") or "").strip()
     if not onderwerp:
         return titel or row["DocumentNummer"]
-    if titel and len(onderwerp) < SHORT_ONDERWERP and titel.casefold() not in onderwerp.casefold():
-        return f"{onderwerp} — {titel}"
-    return onderwerp
+    return titled(onderwerp, titel)
 
 
 def _live(rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -103,7 +96,7 @@ def _text(*parts: str | None) -> str:
     return "\n".join(part.strip() for part in parts if part and part.strip())
 
 
-class TweedekamerSpider(scrapy.Spider):
+class TweedekamerSpider(FailureAccount, scrapy.Spider):
     name = "tweedekamer"
     source_title = "Tweede Kamer — open data (OData)"
     source_url = "https://opendata.tweedekamer.nl/"
@@ -196,15 +189,6 @@ class TweedekamerSpider(scrapy.Spider):
             yield self._request(response.urljoin(next_link), entity)
         else:
             self._completed.add(entity)
-
-    def on_error(self, failure: Failure) -> None:
-        request = getattr(failure, "request", None)
-        url = request.url if request is not None else None
-        self.fail(url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
-
-    def fail(self, url: str | None, reason: str) -> None:
-        self.logger.error("tweedekamer.failure url=%s reason=%s", url, reason)
-        self.failures.append((url, reason))
 
     def _note_newest(self, entity: str, value: str | None) -> None:
         parsed = parse_time(value)
