@@ -16,7 +16,8 @@ class PolicyItem:
     ``identifiers`` maps a scheme to the values the source states for it, e.g.
     ``{"kamerstuk": ["kst-36547-3"], "dossier": ["36547"], "zaak": ["2026Z21234"]}``.
     ``status`` holds facets of where the item stands (vote result, activity status); ``removed``
-    says the source deleted it.
+    says the source deleted it. ``meta["links"]``, when given, is a dict {label: URL} of other
+    places to read the same document (the PDF, the publication); the digest shows them.
     """
 
     source: str

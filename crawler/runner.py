@@ -58,6 +58,18 @@ def spider_names() -> list[str]:
     return sorted(set(SpiderLoader.from_settings(project_settings()).list()) - GENERIC_SPIDERS)
 
 
+def enabled_sources() -> list[str]:
+    """The built-in sources to visit by default: WATCH_SOURCES, or all when it is empty.
+    An unknown name there is an error, not a silently skipped source."""
+    names = spider_names()
+    chosen = project_settings().getlist("WATCH_SOURCES")
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        raise ValueError(f"WATCH_SOURCES names unknown sources: {', '.join(unknown)}; "
+                         f"known: {', '.join(names)}")
+    return [name for name in names if name in chosen] if chosen else names
+
+
 def run_jobs(
     batches: Sequence[Sequence[CrawlJob]],
     *,

@@ -9,6 +9,10 @@ One spelling per thing, so that a query, an item's identifiers and a mention in 
 - CELEX: ``52022PC0209``; "COM(2022) 209" in a text → ``52022PC0209``;
 - kamerstuk: ``kst-36547-3``, "36547-3", "Kamerstukken II 2023/24, 36547, nr. 3" → ``kst-36547-3``;
 - ECLI: ``ECLI:NL:HR:2024:123`` (upper case).
+- EU ELI: ``http://publications.europa.eu/resource/eli/dir/2024/1712/oj``, ``eli/dir/2024/1712/oj``
+  → ``http://data.europa.eu/eli/dir/2024/1712/oj``.
+- EP document: ``A-10-2025-0006``; "A10-0006/2025", "T10-0022/2025" (→ ``TA-…``),
+  "RC-B10-0249/2025", "P10_TA(2025)0022", ``eli/dl/doc/A-10-2025-0006``, doceo page names.
 """
 
 from __future__ import annotations
@@ -76,6 +80,83 @@ def articles_in(text: str) -> list[str]:
     return list(found)
 
 
+# Articles of the Wetboek van Strafrecht only, as court rulings write them: with paragraphs and
+# sub-items between number and code ("artikel 273f, eerste lid, aanhef en onder 1, van het
+# Wetboek van Strafrecht", "art. 273f lid 1 sub 4 Sr"), in lists ("de artikelen 36f, 57 en 273f
+# van het Wetboek van Strafrecht") and chains ("artikel 273f, eerste lid, en artikel 47 Sr").
+# Rulings cite Sv, BW and special laws by the same numbers, so a number counts only when the
+# Sr code (or the Sr BWB id, BWBR0001854) follows. A small token walk, not one big regex: the
+# qualifiers are ambiguous enough to make a regex backtrack for minutes on a long ruling.
+_SR_NUMBER = r"\d{1,4}(?:bis|ter|quater|[a-z]{0,2})"
+_SR_ANCHOR = re.compile(r"\bart(?:ikel(?:en)?\b|\.)?\s*(?=\d)", re.IGNORECASE)
+_SR_TOKEN = re.compile(r"(" + _SR_NUMBER + r")(?![\w])°?|[^\W\d_]+|[,()]|\S")
+_SR_QUALIFIERS = {
+    ",", "en", "of", "lid", "leden", "aanhef", "onder", "sub", "°",
+    "eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende",
+    "tiende",
+}
+_SR_BARE = re.compile(r"(?<![°\w])(" + _SR_NUMBER + r")\s+(?:WvSr|Sr)\b")
+_SR_BWB = re.compile(r"BWBR0001854(?:/|&(?:amp;)?artikel=)(" + _SR_NUMBER + r")\b", re.IGNORECASE)
+_QUALIFIER_BEFORE = re.compile(r"(?:lid|sub|onder|aanhef|en|,)\s*$", re.IGNORECASE)
+
+
+def _sr_reference_at(text: str, start: int) -> tuple[list[str], int] | None:
+    """The article numbers of the reference starting at ``start`` (just after "artikel") and
+    where it ends, if the reference is to the Wetboek van Strafrecht."""
+    tokens = [(m.group(1), m.group().lower(), m.end()) for m in
+              _SR_TOKEN.finditer(text, start, min(len(text), start + 400))]
+    numbers: list[str] = []
+    i, listing = 0, True
+    while i < len(tokens):
+        number, word, end = tokens[i]
+        if number and (listing or not numbers):
+            numbers.append(number.lower())
+        elif listing and word in (",", "en", "of") and i + 1 < len(tokens) and tokens[i + 1][0]:
+            pass  # "36f, 57 en 273f": the next number is another article
+        elif word in ("artikel", "artikelen", "art"):
+            # "…, en artikel 47 Sr": a chained reference, read up to the same code.
+            skip = 2 if word == "art" and i + 1 < len(tokens) and tokens[i + 1][1] == "." else 1
+            if i + skip >= len(tokens) or not tokens[i + skip][0]:
+                return None
+            listing = True
+            i += skip
+            continue
+        elif word in ("sr", "wvsr") or (word == "wetboek" and [t[1] for t in tokens[i + 1:i + 3]]
+                                        == ["van", "strafrecht"]):
+            return numbers, end
+        elif word in ("van", "het", "(") or word in _SR_QUALIFIERS or number or len(word) == 1:
+            listing = listing and word in (",", "en", "of")
+        else:
+            return None
+        i += 1
+    return None
+
+
+def criminal_code_articles_in(text: str) -> list[str]:
+    """Articles of the Wetboek van Strafrecht referred to in ``text`` (a ruling), canonical,
+    in order of first mention; "artikel 249 Sv" or "artikel 6:248 BW" do not count."""
+    found: dict[str, None] = {}
+    taken: list[tuple[int, int]] = []
+    for anchor in _SR_ANCHOR.finditer(text):
+        if taken and anchor.start() < taken[-1][1]:
+            continue  # inside a chained reference already read
+        reference = _sr_reference_at(text, anchor.end())
+        if reference:
+            numbers, end = reference
+            taken.append((anchor.start(), end))
+            for number in numbers:
+                found.setdefault(number, None)
+    for match in _SR_BARE.finditer(text):
+        inside = any(start <= match.start() < end for start, end in taken)
+        # "lid 1 sub 4 Sr": the 4 is a sub-item of an article named before it, not an article.
+        before = text[max(0, match.start() - 12):match.start()]
+        if not inside and not _QUALIFIER_BEFORE.search(before):
+            found.setdefault(match.group(1).lower(), None)
+    for match in _SR_BWB.finditer(text):
+        found.setdefault(match.group(1).lower(), None)
+    return list(found)
+
+
 def celex(value: str) -> str | None:
     value = re.sub(r"</?em>", "", value.strip(), flags=re.IGNORECASE)
     com = _COM.search(value)
@@ -96,12 +177,97 @@ def kamerstuk(value: str) -> str | None:
     plain = re.fullmatch(r"(\d{5})(?:-([A-Z]{1,5}))?-(\d+|[A-Z]{1,2})", value, re.IGNORECASE)
     if plain:
         return kamerstuk("kst-" + value)
+    cited = _KST_CITATION.search(value)
+    if cited:
+        return _cited_kamerstuk(cited)
     return None
+
+
+#: A citation with "nr.": "Kamerstukken II 2023/24, 36547, nr. 3", "Kamerstuk 28638, nr. 271",
+#: "Kamerstukken II 2025/26, 36 800 VI, nr. 12" (Eerste Kamer letters cited without "nr.", such
+#: as "Kamerstukken I 2025/26, 36 547, E", are left out: a bare letter is too easily a word).
+_KST_CITATION = re.compile(
+    r"\bKamerstuk(?:ken)?\s+(?:I{1,2}\s+)?(?:(?:19|20)\d{2}\s*[/-]\s*(?:19|20)?\d{2}\s*,\s*)?"
+    r"(\d{2}\s?\d{3})(?:[\s-]+([A-Z]{1,5}))?\s*,\s*nrs?\.?\s*(\d+|[A-Z]{1,2})\b",
+    re.IGNORECASE,
+)
+
+
+def _cited_kamerstuk(match: re.Match[str]) -> str | None:
+    dossier, toevoeging, number = match.groups()
+    middle = f"-{toevoeging}" if toevoeging else ""
+    return kamerstuk(f"kst-{dossier.replace(' ', '')}{middle}-{number}")
+
+
+def kamerstukken_in(text: str) -> list[str]:
+    """Every kamerstuk named in ``text`` (kst-… ids and citations), canonical, in text order."""
+    found = [(m.start(), kamerstuk(m.group())) for m in _KST.finditer(text)]
+    found += [(m.start(), _cited_kamerstuk(m)) for m in _KST_CITATION.finditer(text)]
+    return list(dict.fromkeys(k for _, k in sorted(found) if k))
 
 
 def ecli(value: str) -> str | None:
     match = _ECLI.search(value)
     return match.group().upper() if match else None
+
+
+#: An EU ELI in any of the spellings sources use: http://data.europa.eu/eli/dir/2024/1712/oj,
+#: Cellar's http://publications.europa.eu/resource/eli/reg/2018/196/oj, EUR-Lex's
+#: https://eur-lex.europa.eu/eli/…, or the bare path eli/dir/2024/1712/oj (SOURCES.md §5.1).
+_EU_ELI = re.compile(
+    r"^(?:https?://(?:data\.europa\.eu|publications\.europa\.eu/resource|eur-lex\.europa\.eu)/)?"
+    r"eli/([a-z_]+/\d{4}/[0-9a-z_()-]+(?:/[0-9a-z_.()-]+)*)/?$",
+    re.IGNORECASE,
+)
+
+
+def eli(value: str) -> str | None:
+    """Canonical EU ELI ``http://data.europa.eu/eli/dir/2024/1712/oj``, or None."""
+    match = _EU_ELI.match(value.strip().split("?", 1)[0].split("#", 1)[0])
+    return f"http://data.europa.eu/eli/{match.group(1).lower()}" if match else None
+
+
+# EP plenary documents: report A, motion B, joint motion RC, adopted text TA (SOURCES.md §10).
+_EP_DASH = re.compile(
+    r"\b(A|B|RC|TA)-(\d{1,2})-((?:19|20)\d{2})-(\d{4})(-AM-\d{3}-\d{3})?(?!\d)", re.IGNORECASE)
+_EP_SLASH = re.compile(r"\b(RC-B|RC|A|B|T)(\d{1,2})-(\d{4})/((?:19|20)\d{2})(?!\d)", re.IGNORECASE)
+_EP_TA_OLD = re.compile(r"\bP(\d{1,2})_TA(?:-PROV)?\(((?:19|20)\d{2})\)(\d{4})(?!\d)", re.IGNORECASE)
+
+
+def ep_document(value: str) -> str | None:
+    """Canonical EP document reference (``A-10-2025-0006``, ``TA-10-2025-0022``), or None."""
+    old = _EP_TA_OLD.search(value)
+    if old:
+        term, year, number = old.groups()
+        return f"TA-{int(term)}-{year}-{number}"
+    dash = _EP_DASH.search(value)
+    if dash:
+        kind, term, year, number, amendment = dash.groups()
+        return f"{kind.upper()}-{int(term)}-{year}-{number}{(amendment or '').upper()}"
+    slash = _EP_SLASH.search(value)
+    if slash:
+        kind, term, number, year = slash.groups()
+        kind = {"T": "TA", "RC-B": "RC"}.get(kind.upper(), kind.upper())
+        return f"{kind}-{int(term)}-{year}-{number}"
+    return None
+
+
+#: Raad van State (Afdeling advisering) kenmerk: W + ministry section + year + number + /chamber,
+#: as printed ("W16.23.00354/II", "No.W04.12.0508/I", "nr. W16.19.0054/II") or as the advice
+#: page's URL slug writes it ("w16-23-00354-ii"). The number keeps its digits (4 before 2021, 5 after).
+_RVS_KENMERK = re.compile(
+    r"(?<![A-Za-z0-9])W\s?(\d{2})[.-](\d{2})[.-](\d{3,5})\s*[/-]\s*(IV|I{1,3}|V)(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+
+
+def rvs_kenmerk(value: str) -> str | None:
+    """Canonical Raad van State kenmerk ``W16.23.00354/II``, or None."""
+    match = _RVS_KENMERK.search(value)
+    if not match:
+        return None
+    section, year, number, chamber = match.groups()
+    return f"W{section}.{year}.{number}/{chamber.upper()}"
 
 
 _CELEX_HINT = re.compile(r"\d{4}[A-Z]{1,2}\d{4}")

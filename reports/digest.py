@@ -317,8 +317,9 @@ def _facts(session: Session, document_ids: list[int]) -> dict[int, _DocumentFact
         for record in records[document_id]:
             links.append(Link(_link_label(record.url), record.url))
             # Sorted: PostgreSQL's JSONB does not keep key order, and both backends must agree.
-            for label, url in sorted(newest_meta.get(record.id, {}).get("links", {}).items()):
-                if url != record.url:
+            other = newest_meta.get(record.id, {}).get("links", {})
+            for label, url in sorted(other.items() if isinstance(other, dict) else []):
+                if isinstance(url, str) and url != record.url:
                     links.append(Link(label, url))
         facts[document_id] = _DocumentFacts(
             document=documents[document_id],

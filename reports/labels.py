@@ -50,6 +50,8 @@ FACETS = {
     "activiteit_status": ("status", "status"),
     "datum": ("datum", "date"),
     "locatie": ("locatie", "location"),
+    "stadium": ("stadium", "stage"),
+    "uitslag": ("uitslag", "result"),
 }
 
 TEXT = {
@@ -134,4 +136,10 @@ def describe_event(kind: str, detail: dict[str, Any], lang: str) -> str:
             label = en if lang == "en" else nl
             lines.append(f"{label}: {after}" if before in (None, "") else
                          f"{label}: {before} → {after}")
+    for facet in sorted(set(changes) - set(FACETS)):
+        # A facet a newer spider reports that has no label yet is still shown, by its name.
+        before, after = changes[facet]
+        label = facet.replace("_", " ")
+        lines.append(f"{label}: {after}" if before in (None, "") else
+                     f"{label}: {before} → {after}")
     return "; ".join(lines)

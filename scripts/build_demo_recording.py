@@ -15,6 +15,7 @@ starts at the stored cursor minus the overlap window.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import sys
@@ -37,10 +38,14 @@ PAGES = ROOT / "tests" / "fixtures" / "tweedekamer" / "pages"
 OUT = ROOT / "crawler" / "recordings" / "demo"
 VISITS = {
     "visit1": ("1-week47", datetime(2026, 11, 20, 17, 0, tzinfo=UTC),
-               "Tweede Kamer, wijzigingen 16–20 november 2026 (eerste bezoek)"),
+               "Week 47 (16–20 november 2026): eerste bezoek aan elke bron"),
     "visit2": ("2-week48", datetime(2026, 11, 27, 17, 0, tzinfo=UTC),
-               "Tweede Kamer en officielebekendmakingen, wijzigingen tot 27 november 2026 (tweede bezoek, vanaf de cursor)"),
+               "Week 48 (23–27 november 2026): tweede bezoek, vanaf de cursor van elke bron"),
 }
+#: The other sources' parts of the demo week: scripts/demo_<slug>.py, each with
+#: ``write(folder, visit, recorded_at)`` (its responses are written in its own module).
+OTHER_SOURCES = ["demo_rijksoverheid", "demo_rechtspraak", "demo_eerstekamer",
+                 "demo_internetconsultatie", "demo_raadvanstate", "demo_eurlex", "demo_europarl"]
 FIRST_CURSOR = "2026-11-16T00:00:00Z"
 HEADERS = {
     "Content-Type": ["application/json; odata.metadata=minimal; odata.streaming=true; "
@@ -116,7 +121,6 @@ def main() -> None:
     spider.cursor = {e: FIRST_CURSOR for e in entities}
     write_visit(spider, OUT / name1, visit1, at1)
     update_manifest(OUT / name1, spider.name, cursor=dict(spider.cursor))
-    _describe(OUT / name1, note1, at1)
 
     # The second visit starts where the first left off: the newest ApiGewijzigdOp per entity.
     name2, at2, note2 = VISITS["visit2"]
@@ -136,6 +140,10 @@ def main() -> None:
     write_visit(spider, OUT / name2, visit2, at2)
     update_manifest(OUT / name2, spider.name)
     write_sru(OUT / name2, at2)
+    for visit, (name, at) in enumerate(((name1, at1), (name2, at2)), start=1):
+        for module in OTHER_SOURCES:
+            importlib.import_module(f"scripts.{module}").write(OUT / name, visit, at)
+    _describe(OUT / name1, note1, at1)
     _describe(OUT / name2, note2, at2)
     print(f"wrote {OUT}; cursor after visit 1: {json.dumps(spider.cursor)}")
 
@@ -165,8 +173,9 @@ def _describe(folder: Path, note: str, recorded_at: datetime) -> None:
     manifest.update({
         "description": note,
         "recorded_at": recorded_at.isoformat(),
-        "provenance": "hand-written rows in the real wire format, built by "
-                      "scripts/build_demo_recording.py; see tests/fixtures/tweedekamer/NOTES.md",
+        "provenance": "hand-written responses in each source's real wire format, built by "
+                      "scripts/build_demo_recording.py and scripts/demo_<source>.py; see "
+                      "tests/fixtures/<source>/NOTES.md",
     })
     path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from twisted.python.failure import Failure
@@ -9,6 +10,16 @@ from twisted.python.failure import Failure
 #: Below this length a title is a label ("Voorstel van wet", "Memorie van antwoord") rather
 #: than a description; the title of its dossier is added so it says what it is about.
 SHORT_TITLE = 40
+
+
+def utc_day(value: str | None) -> datetime | None:
+    """A date-only fact ("2026-11-25", or the date part of a timestamp) as 00:00 UTC that day,
+    the convention of every spider; None when it is not a date."""
+    try:
+        return datetime.combine(date.fromisoformat((value or "").strip()[:10]),
+                                datetime.min.time(), UTC)
+    except ValueError:
+        return None
 
 
 def titled(label: str, context: str) -> str:

@@ -25,7 +25,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount, titled
+from crawler.spiders._base import FailureAccount, titled, utc_day
 
 CELEX_IN_URL = re.compile(r"CELEX[:%]3A?([0-9CE]\d{4}[A-Z]{1,2}\d{4})", re.IGNORECASE)
 
@@ -53,13 +53,6 @@ def _text(element: Any, *names: str) -> str:
 def _all(element: Any, name: str) -> list[Any]:
     return [c for c in element.iter() if isinstance(c.tag, str) and _local(c) == name]
 
-
-def _day(value: str) -> datetime | None:
-    value = value.strip()[:10]
-    try:
-        return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-    except ValueError:
-        return None
 
 
 class OfficielebekendmakingenSpider(FailureAccount, scrapy.Spider):
@@ -227,7 +220,7 @@ class OfficielebekendmakingenSpider(FailureAccount, scrapy.Spider):
             title=title or identifier,
             text=text,
             doc_type=subrubriek or kind or None,
-            published_at=_day(when) if when else None,
+            published_at=utc_day(when) if when else None,
             identifiers=ids,
             meta={
                 "type": kind,
