@@ -123,12 +123,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5_000)
     parser.add_argument("--db", default="/tmp/beleidsradar-bench-digest.db")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true",
+                        help="Time the archive already at --db (made by an earlier run).")
+    parser.add_argument("--profile", action="store_true", help="Print a cProfile of one build.")
     args = parser.parse_args()
     path = Path(args.db)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
     started = time.perf_counter()
-    generate(str(path), args.documents, args.events, random.Random(args.seed))
+    if not (args.reuse and path.exists()):
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        generate(str(path), args.documents, args.events, random.Random(args.seed))
     generated = time.perf_counter() - started
     engine = make_engine(str(path))
     Session = session_factory(engine)
@@ -142,6 +146,14 @@ def main() -> None:
         text = render(digest, "txt")
         rendered = time.perf_counter() - started
         timings.append((built, rendered))
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        with Session() as session:
+            profiler.runcall(build_digest, session, WEEK)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     shown = sum(len(t.entries) + len(t.weak) for t in digest.topics)
     print(f"archive: {args.documents:,} documents, {args.events:,} events in {WEEK.label} "
           f"(generated in {generated:.1f} s, {path.stat().st_size / 1e9:.2f} GB SQLite)")

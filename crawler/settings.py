@@ -76,6 +76,7 @@ WATCH_SETTINGS = [
                 "expand": "Zaak($expand=Kamerstukdossier,ZaakActor),Stemming,"
                 "Agendapunt($expand=Activiteit)",
             },
+            "Toezegging": {"entity_set": "Toezegging", "expand": ""},
         },
         "Tweede Kamer entity sets to sync and the $expand of each (JSON); the keys are ours, "
         "entity_set is the API's name, so a renamed set needs only this setting.",

@@ -219,7 +219,7 @@ def build_digest(session: Session, week: Week, *, lang: str = "nl",
             matches[match.document_id][match.topic_id].append(match)
 
     facts = _facts(session, [d for d in document_ids if matches.get(d)])
-    candidates = _agenda_candidates(session, week)
+    agenda = _agenda_facts(session, _agenda_candidates(session, week))
     entries: dict[int, dict[int, Entry]] = {}
     sections = []
     shown_in: dict[int, str] = {}
@@ -244,7 +244,7 @@ def build_digest(session: Session, week: Week, *, lang: str = "nl",
                 section.entries.append(entry)
         section.entries.sort(key=_entry_order)
         section.weak.sort(key=_entry_order)
-        section.agenda = _agenda(session, topic, candidates)
+        section.agenda = _agenda(topic, agenda)
         sections.append(section)
 
     matched_documents = {d for d in document_ids if matches.get(d)}
@@ -356,8 +356,9 @@ def _entry(facts: _DocumentFacts, events: list[Any], topic_matches: list[Any]) -
 
 #: How far ahead the agenda looks, from the end of the digest week.
 AGENDA_WEEKS = 4
-#: Activity statuses that mean "still coming".
-PLANNED = {"Gepland", "Verplaatst"}
+#: Statuses that mean "still coming": activities (Gepland, Verplaatst) and open commitments
+#: (Toezegging: Openstaand), each with its date in the ``datum`` facet.
+PLANNED = {"Gepland", "Verplaatst", "Openstaand"}
 
 
 def _agenda_candidates(session: Session, week: Week) -> list[tuple[Record, dict[str, str]]]:
@@ -395,27 +396,42 @@ def _agenda_candidates(session: Session, week: Week) -> list[tuple[Record, dict[
     return found
 
 
-def _agenda(session: Session, topic: Topic,
-            candidates: list[tuple[Record, dict[str, str]]]) -> list[AgendaItem]:
-    """The planned activities among the candidates on documents this topic matched."""
-    if not candidates:
-        return []
-    matched: set[int] = set()
+@dataclass
+class _AgendaFacts:
+    """The agenda candidates with what every topic's agenda needs, loaded once per digest."""
+
+    candidates: list[tuple[Record, dict[str, str]]]
+    topics_of: dict[int, set[int]]  # document id → ids of topics that matched it
+    references: dict[int, list[str]]  # record id → its zaak and dossier numbers
+
+
+def _agenda_facts(session: Session, candidates: list[tuple[Record, dict[str, str]]]
+                  ) -> _AgendaFacts:
+    topics_of: dict[int, set[int]] = defaultdict(set)
     for chunk in _chunks(sorted({record.document_id for record, _ in candidates})):
-        matched |= set(session.scalars(select(Match.document_id).where(
-            Match.topic_id == topic.id, Match.document_id.in_(chunk))))
-    mine = [(record, status) for record, status in candidates if record.document_id in matched]
+        for document_id, topic_id in session.execute(
+                select(Match.document_id, Match.topic_id)
+                .where(Match.document_id.in_(chunk)).distinct()).all():
+            topics_of[document_id].add(topic_id)
     references: dict[int, list[str]] = defaultdict(list)
-    for chunk in _chunks([record.id for record, _ in mine]):
+    for chunk in _chunks([record.id for record, _ in candidates
+                          if topics_of.get(record.document_id)]):
         for record_id, value in session.execute(
             select(Identifier.record_id, Identifier.value)
             .where(Identifier.record_id.in_(chunk), Identifier.scheme.in_(("zaak", "dossier")))
             .order_by(Identifier.id)
         ).all():
             references[record_id].append(value)
+    return _AgendaFacts(candidates, topics_of, references)
+
+
+def _agenda(topic: Topic, facts: _AgendaFacts) -> list[AgendaItem]:
+    """The planned activities among the candidates on documents this topic matched."""
     items = [AgendaItem(record.document_id, record.title, record.doc_type, status["datum"],
-                        status["activiteit_status"], references[record.id][:3], record.url)
-             for record, status in mine]
+                        status["activiteit_status"], facts.references[record.id][:3],
+                        record.url)
+             for record, status in facts.candidates
+             if topic.id in facts.topics_of.get(record.document_id, ())]
     return sorted(items, key=lambda a: (a.when, a.document_id))
 
 

@@ -36,6 +36,25 @@ DOCUMENT_TYPES = {
     "Stemmingen": ("Stemmingen", "Votes"),
     "Stemmingsuitslagen": ("Stemmingsuitslagen", "Voting results"),
     "Bijlage": ("Bijlage", "Annex"),
+    "Toezegging": ("Toezegging", "Commitment"),
+    "Mededeling (uitstel antwoord)": ("Uitstel antwoord Kamervragen",
+                                      "Postponed answer to written questions"),
+    # Other sources (their spiders' doc_type values).
+    "Uitspraak": ("Uitspraak", "Ruling"),
+    "Conclusie": ("Conclusie (AG/PG)", "Advocate General's opinion"),
+    "Internetconsultatie": ("Internetconsultatie", "Public consultation"),
+    "Nieuwsbericht": ("Nieuwsbericht", "News item"),
+    "Kamerstuk: Kamerbrief": ("Kamerbrief", "Letter to parliament"),
+    "EU-procedure": ("EU-procedure", "EU procedure"),
+    "Verslag (EP)": ("Verslag EP", "EP report"),
+    "Aangenomen tekst (EP)": ("Aangenomen tekst EP", "EP adopted text"),
+    "Ontwerpresolutie (EP)": ("Ontwerpresolutie EP", "EP motion for a resolution"),
+    "Gezamenlijke ontwerpresolutie (EP)": ("Gezamenlijke ontwerpresolutie EP",
+                                           "EP joint motion for a resolution"),
+    "proposal": ("COM-voorstel", "Commission proposal"),
+    "act": ("EU-rechtshandeling", "EU act"),
+    "staff working document": ("Werkdocument Commissie", "Staff working document"),
+    "Council document": ("Raadsdocument", "Council document"),
 }
 
 #: Status facets (see crawler spiders) in the order and words a researcher wants them.
@@ -51,6 +70,10 @@ FACETS = {
     "datum": ("datum", "date"),
     "locatie": ("locatie", "location"),
     "stadium": ("stadium", "stage"),
+    "laatste_gebeurtenis": ("laatste stap", "latest event"),
+    "activiteit": ("activiteit", "activity"),
+    "vervangen_door": ("vervangen door", "replaced by"),
+    "in_werking": ("in werking", "in force"),
     "uitslag": ("uitslag", "result"),
 }
 

@@ -41,10 +41,12 @@ def rows(visit: str, entity: str) -> list[dict[str, Any]]:
 
 
 def expected_keys(visit: str) -> set[str]:
-    """Record keys a visit's rows should produce: documents, cases (also via decisions), activities."""
+    """Record keys a visit's rows should produce: documents, cases (also via decisions),
+    activities, commitments."""
     keys = {f"Document/{r['Id']}" for r in rows(visit, "Document") if not r["Verwijderd"]}
     keys |= {f"Zaak/{r['Id']}" for r in rows(visit, "Zaak") if not r["Verwijderd"]}
     keys |= {f"Activiteit/{r['Id']}" for r in rows(visit, "Activiteit") if not r["Verwijderd"]}
+    keys |= {f"Toezegging/{r['Id']}" for r in rows(visit, "Toezegging") if not r["Verwijderd"]}
     for besluit in rows(visit, "Besluit"):
         if not besluit["Verwijderd"]:
             keys |= {f"Zaak/{z['Id']}" for z in besluit["Zaak"] if not z["Verwijderd"]}
@@ -102,7 +104,8 @@ def test_two_weekly_visits_end_to_end(archive: str) -> None:
     assert after1["events"] == {"new": len(keys1) - joins, "changed": joins}
     # The cursor is the newest ApiGewijzigdOp actually received, per entity, as the API wrote it.
     assert after1["cursor"] == {e: newest("visit1", e)
-                                for e in ("Document", "Zaak", "Activiteit", "Besluit")}
+                                for e in ("Document", "Zaak", "Activiteit", "Besluit",
+                                          "Toezegging")}
     assert after1["cursor"]["Document"] == "2026-11-20T15:22:25.6762961Z"
 
     # The same week again: nothing new, nothing duplicated.
@@ -208,7 +211,12 @@ def test_two_weekly_visits_end_to_end(archive: str) -> None:
         assert sru_letter.document_id == record(f"Document/{changed[0]['Id']}").document_id
         assert runs[0].new == len(keys1) and runs[1].new == 0
         assert runs[1].unchanged == runs[1].items
-        assert runs[2].removed == len(deleted) and runs[2].changed == len(changed)
+        # Changed: the letter's new version, and the commitment fulfilled by it (its text
+        # gains the letter's number).
+        toezeggingen_changed = [r for r in rows("visit2", "Toezegging")
+                                if r.get("KamerbriefNakoming")]
+        assert runs[2].removed == len(deleted)
+        assert runs[2].changed == len(changed) + len(toezeggingen_changed) == 2
         assert runs[2].cursor_before == after1["cursor"]
     engine.dispose()
 

@@ -297,7 +297,8 @@ def test_run_crawls_daily_and_sends_each_due_digest_once(tmp_path: Path, smtp_se
     engine = make_engine(db)
     with session_factory(engine).begin() as session:
         ensure_source(session, "tweedekamer", kind="spider", title="TK").cursor = {
-            e: "2026-11-16T00:00:00Z" for e in ("Document", "Zaak", "Activiteit", "Besluit")}
+            e: "2026-11-16T00:00:00Z"
+            for e in ("Document", "Zaak", "Activiteit", "Besluit", "Toezegging")}
     engine.dispose()
     cli("subscribers", "add", "anna@nr.example", "--topic", "mensenhandel", "-d", db)
     demo = ROOT / "crawler" / "recordings" / "demo"
@@ -339,12 +340,21 @@ def test_run_crawls_daily_and_sends_each_due_digest_once(tmp_path: Path, smtp_se
 
 def test_agenda_shows_what_was_planned_when_the_week_ended(demo_archive: Path) -> None:
     w47 = {t.slug: t for t in build(str(demo_archive), W47).topics}
-    [debate] = [a for a in w47["actieplan-mensenhandel"].agenda]
+    debate, commitment = w47["actieplan-mensenhandel"].agenda
     assert (debate.when, debate.status) == ("2026-11-25 10:00", "Gepland")
     assert debate.title == "Commissiedebat: Mensenhandel en prostitutie"
-    # By the end of week 48 the debate took place: no longer on the agenda.
+    # An open commitment (toezegging) with its due date is on the agenda too.
+    assert (commitment.when, commitment.status, commitment.doc_type) == (
+        "2026-11-30", "Openstaand", "Toezegging")
+    assert commitment.title.startswith("TZ202610-087: De staatssecretaris zegt toe")
+    # By the end of week 48 the debate took place and the commitment was fulfilled (by
+    # kst-28638-271): neither is on the agenda; the commitment made in the debate is.
     w48 = {t.slug: t for t in build(str(demo_archive), W48).topics}
-    assert all(a.document_id != debate.document_id for t in w48.values() for a in t.agenda)
+    gone = {debate.document_id, commitment.document_id}
+    assert all(a.document_id not in gone for t in w48.values() for a in t.agenda)
+    [new] = [a for a in w48["hulp-aan-slachtoffers"].agenda if a.doc_type == "Toezegging"]
+    assert (new.when, new.status) == ("2026-12-18", "Openstaand")
+    assert new.title.startswith("TZ202611-102: De staatssecretaris zegt toe")
     assert "Agenda (komende weken)" in render(build(str(demo_archive), W47), "txt")
 
 

@@ -232,6 +232,37 @@ def test_activiteit_status_and_date_are_facets() -> None:
     assert item.text.splitlines()[3:5] == ["Agendapunt: Eerste punt", "Agendapunt: Tweede punt"]
 
 
+def test_toezegging_every_field_and_its_due_date_for_the_agenda() -> None:
+    s = spider()
+    request = first_page(s, "Toezegging")
+    assert request.url.startswith(BASE + "Toezegging?$filter=ApiGewijzigdOp%20gt%20")
+    assert "$expand" not in request.url
+    [open_row, no_date] = json.loads(
+        (FIXTURES / "pages" / "visit1" / "Toezegging.json").read_text())[0]
+    [done_row, _] = json.loads((FIXTURES / "pages" / "visit2" / "Toezegging.json").read_text())[0]
+    item, undated = call(request, response_for(request, {"value": [open_row, no_date]}))
+    assert item.key == "Toezegging/3c1f2b9e-8d4a-4e6f-9a27-5b0c8e71d2a4"
+    assert item.url == BASE + "Toezegging(3c1f2b9e-8d4a-4e6f-9a27-5b0c8e71d2a4)"
+    assert item.title.startswith("TZ202610-087: De staatssecretaris zegt toe de Kamer voor het")
+    assert item.title.endswith("…") and len(item.title) == len("TZ202610-087: ") + 151
+    assert item.doc_type == "Toezegging"
+    assert item.published_at == datetime(2026, 10, 8, 14, 12, 40, 500000, tzinfo=UTC)
+    assert item.status == {"activiteit_status": "Openstaand", "datum": "2026-11-30"}
+    assert item.identifiers == {"tk-id": ["3c1f2b9e-8d4a-4e6f-9a27-5b0c8e71d2a4"],
+                                "tk-toezegging": ["TZ202610-087"],
+                                "tk-activiteit": ["2026A06311"]}
+    assert item.text.splitlines() == [
+        "Toezegging", open_row["Tekst"],
+        "Brouwer, H.J., Staatssecretaris van Justitie en Veiligheid", "Justitie en Veiligheid"]
+    assert item.meta["DatumNakoming"] == "2026-11-30T00:00:00Z"
+    # No date promised: the API's minimum date is not a due date.
+    assert undated.status == {"activiteit_status": "Openstaand"}
+    # Fulfilled: the status changes and the letter that fulfils it is named.
+    [done] = call(request, response_for(request, {"value": [done_row]}))
+    assert done.status == {"activiteit_status": "Voldaan", "datum": "2026-11-30"}
+    assert done.text.splitlines()[-1] == "Kamerbrief nakoming: kst-28638-271"
+
+
 def test_cursor_advances_only_for_entities_whose_chain_completed() -> None:
     s = spider(cursor={"Document": "2026-11-16T00:00:00Z", "Zaak": "2026-11-16T00:00:00Z"})
     s.entities = {k: v for k, v in s.entities.items() if k in ("Document", "Zaak")}

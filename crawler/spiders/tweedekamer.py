@@ -37,7 +37,10 @@ REQUIRED_FIELDS = {
     "Zaak": ("Id", "Nummer", "Soort", "Titel", "Onderwerp"),
     "Activiteit": ("Id", "Nummer", "Soort", "Onderwerp", "Datum", "Status"),
     "Besluit": ("Id", "BesluitSoort", "BesluitTekst"),
+    "Toezegging": ("Id", "Nummer", "Tekst", "Status"),
 }
+#: Toezegging.DatumNakoming when no date was promised (the API writes the minimum date).
+NO_DATE = "0001-01-01"
 CURSOR_FIELD = "ApiGewijzigdOp"
 
 #: Zaken that are one document: a motion, an amendment, a government letter. Such a zaak and
@@ -237,8 +240,44 @@ class TweedekamerSpider(FailureAccount, scrapy.Spider):
             yield self.activiteit_item(row, fetched_at)
         elif entity == "Besluit":
             yield from self.besluit_items(row, fetched_at)
+        elif entity == "Toezegging":
+            yield self.toezegging_item(row, fetched_at)
         else:
             raise SourceFormatError(f"no mapping for entity {entity!r}")
+
+    def toezegging_item(self, row: dict[str, Any], fetched_at: datetime) -> PolicyItem:
+        """A commitment a minister made in a debate: its text, who made it, by when it is due.
+
+        Open commitments with a due date are in the digest's agenda: the date is the ``datum``
+        facet and the TK status (Openstaand, Voldaan, …) the ``activiteit_status`` facet, so
+        a fulfilled commitment is a status event and leaves the agenda."""
+        who = ", ".join(v for v in (row.get("Naam"), row.get("Functie")) if v)
+        due = (row.get("DatumNakoming") or "")[:10]
+        status = {"activiteit_status": row["Status"]}
+        if due and due != NO_DATE:
+            status["datum"] = due  # a day, no time
+        ids: dict[str, list[str]] = {"tk-id": [row["Id"]], "tk-toezegging": [row["Nummer"]]}
+        if row.get("ActiviteitNummer"):
+            ids["tk-activiteit"] = [row["ActiviteitNummer"]]
+        tekst = " ".join((row.get("Tekst") or "").split())
+        return PolicyItem(
+            source=self.name,
+            key=f"Toezegging/{row['Id']}",
+            url=self._entity_url("Toezegging", row["Id"]),
+            fetched_at=fetched_at,
+            title=f"{row['Nummer']}: {tekst[:150]}{'…' if len(tekst) > 150 else ''}",
+            text=_text("Toezegging", tekst, who, row.get("Ministerie"),
+                       f"Kamerbrief nakoming: {row['KamerbriefNakoming']}"
+                       if row.get("KamerbriefNakoming") else None),
+            doc_type="Toezegging",
+            published_at=parse_time(row.get("Aanmaakdatum")),
+            identifiers=ids,
+            status=status,
+            meta={"Nummer": row["Nummer"], "Naam": row.get("Naam"), "Functie": row.get("Functie"),
+                  "Ministerie": row.get("Ministerie"), "DatumNakoming": row.get("DatumNakoming"),
+                  "ActiviteitNummer": row.get("ActiviteitNummer"),
+                  "GewijzigdOp": row.get("GewijzigdOp"), CURSOR_FIELD: row.get(CURSOR_FIELD)},
+        )
 
     def _entity_url(self, entity_set: str, row_id: str) -> str:
         return f"{self.base_url}{entity_set}({row_id})"
