@@ -21,9 +21,11 @@ demo: $(STAMP)
 	$(BIN)/beleidsradar demo $(if $(DIR),--dir $(DIR))
 
 # The storage and end-to-end tests also run on PostgreSQL (127.0.0.1:5432, database test);
-# scripts/services starts it when it is installed but stopped.
+# scripts/services starts it when it is installed but stopped; scripts/browser installs
+# Debian's Chromium for the browser test when it is missing.
 test: $(STAMP)
 	scripts/services
+	scripts/browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean:

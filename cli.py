@@ -8,7 +8,6 @@ and turns every expected failure into one line on stderr and a non-zero exit cod
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 try:  # Typer ≥ 0.26 vendors its own copy of Click.
     from typer._click import exceptions as click_exceptions
@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - older Typer uses Click itself
 
 from crawler.replay import RecordingError, read_manifest, update_manifest
 from crawler.runner import CrawlJob, run_jobs, spider_names
+from crawler.scaleout import ScaleOutError
 from storage.db import check_schema, make_engine, normalise_url, session_factory, upgrade
 from storage.errors import StorageError
 from storage.queries import EventRow, events_of_runs, last_run_id, runs_after, totals
@@ -62,7 +63,6 @@ from monitors.query import parse
 from monitors.topics import DEFAULT_TOPICS, Topic, check_examples, dump_topics, load_topics
 
 DEFAULT_DATABASE = "beleidsradar.db"
-SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,98}[a-z0-9]")
 DEMO_RECORDING = Path(__file__).resolve().parent / "crawler" / "recordings" / "demo"
 
 console = Console()
@@ -143,6 +143,42 @@ def init(database: DatabaseOption = None) -> None:
     if imported:
         console.print(f"Imported {imported[0]} default topics from {DEFAULT_TOPICS.name} "
                       f"({imported[1]} matches in the archive).")
+
+
+@app.command("backup")
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (must not exist yet).")],
+    database: DatabaseOption = None,
+) -> None:
+    """Back up the archive: SQLite's online backup (safe while a crawl writes), or pg_dump."""
+    from storage.backup import BackupError, backup
+
+    try:
+        result = backup(database_url(database), file)
+    except BackupError as exc:
+        raise CommandError(f"backup: {exc}") from None
+    console.print(f"Reservekopie ({result['backend']}): {file} ({result['bytes']:,} bytes)")
+
+
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A backup made by `beleidsradar backup`.")],
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an archive that holds more than `init` puts in it.")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Put a backup back into the archive (refused for a non-empty archive without --force);
+    the schema is upgraded to this version afterwards."""
+    from storage.backup import BackupError, restore
+
+    url = database_url(database)
+    try:
+        result = restore(url, file, force=force)
+    except BackupError as exc:
+        raise CommandError(f"restore: {exc}") from None
+    upgraded = (f", schema {result['schema_before']} → {result['schema_after']}"
+                if result["schema_before"] != result["schema_after"] else "")
+    console.print(f"Teruggezet uit {file} in {_describe(url)}{upgraded}.")
 
 
 def _init_archive(url: str) -> tuple[str | None, str, tuple[int, int] | None]:
@@ -249,7 +285,9 @@ def _finished_runs(url: str, after: int) -> tuple[list[Any], dict[int, str]]:
     from storage.models import Source
 
     with _archive(url) as Session, Session() as session:
-        runs = runs_after(session, after)
+        # Only this process's runs: a crawl started at the same moment by another process
+        # accounts for its own (its runs may still be running).
+        runs = [run for run in runs_after(session, after) if run.pid in (None, os.getpid())]
         slugs = dict(session.execute(select(Source.id, Source.slug)).all())
         session.expunge_all()
     return runs, slugs
@@ -299,6 +337,52 @@ def _known_sources(url: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
     return known
 
 
+def _register_recorded_sources(url: str, recording: Path) -> list[str]:
+    """Researcher-added feeds and pages a recording holds (its manifest says how they were
+    configured) are added to the archive when it does not have them, so they can be replayed."""
+    from sqlalchemy import select
+
+    from crawler.sources import add_source
+    from storage.models import Source
+
+    added = []
+    recorded = {slug: facts["researcher_added"] for slug, facts in
+                read_manifest(recording).get("sources", {}).items()
+                if isinstance(facts, dict) and facts.get("researcher_added")}
+    if not recorded:
+        return added
+    from sqlalchemy.exc import IntegrityError
+
+    with _archive(url) as Session:
+        try:
+            with Session.begin() as session:
+                for slug, config in sorted(recorded.items()):
+                    if session.scalars(select(Source).where(Source.slug == slug)).first():
+                        continue
+                    add_source(session, kind=config["kind"], url=config["url"], slug=slug,
+                               title=config.get("title"), selector=config.get("selector"),
+                               now=_now())
+                    added.append(slug)
+        except IntegrityError:
+            added = []  # a crawl started at the same moment added them first
+    for slug in added:
+        console.print(f"  bron uit de opname toegevoegd: {slug} ({recorded[slug]['url']})")
+    return added
+
+
+def _default_sources(known: dict[str, tuple[str, dict[str, Any]]]) -> list[str]:
+    """What `crawl` without names and `run` visit: the enabled built-in sources (WATCH_SOURCES)
+    and every researcher-added feed and page."""
+    from crawler.runner import enabled_sources
+
+    try:
+        enabled = set(enabled_sources())
+    except ValueError as exc:
+        raise CommandError(str(exc), code=2) from None
+    return [slug for slug, (spider, _) in known.items() if spider in ("feed", "page")
+            or slug in enabled]
+
+
 def _jobs_for(
     sources: list[str], replay: Path | None, record: Path | None,
     known: dict[str, tuple[str, dict[str, Any]]] | None = None,
@@ -346,11 +430,20 @@ def crawl(
     url = database_url(database)
     if replay is not None and record is not None:
         raise CommandError("--replay and --record exclude each other", code=2)
+    if replay is not None:
+        # Names are checked first: a mistyped name must not leave the recording's feeds added.
+        recorded = read_manifest(replay).get("sources", {})
+        names = list(dict.fromkeys([*_known_sources(url), *recorded]))
+        unknown = [s for s in sources or [] if s not in names]
+        if unknown:
+            raise CommandError(f"unknown source {', '.join(unknown)}; known: {', '.join(names)}",
+                               code=2)
+        _register_recorded_sources(url, replay)
     known = _known_sources(url)
     if not sources and replay is not None:
         # Replaying without naming sources replays what the recording holds.
         sources = sorted(read_manifest(replay).get("sources", {})) or None
-    chosen = list(dict.fromkeys(sources or known))
+    chosen = list(dict.fromkeys(sources or _default_sources(known)))
     unknown = [s for s in chosen if s not in known]
     if unknown:
         raise CommandError(
@@ -382,6 +475,49 @@ def crawl(
         raise CommandError(f"not every source finished cleanly: {', '.join(bad)}")
 
 
+@app.command()
+def worker(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="Sources whose shared crawls to help (default: every shareable "
+                            "enabled source)."),
+    ] = None,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Stop after helping one crawl of each source.")] = False,
+    wait: Annotated[float | None, typer.Option(
+        "--wait", help="Give up when no crawl was announced within this many seconds.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Scrapy's log.")] = False,
+    log_file: Annotated[
+        str | None, typer.Option("--log-file", help="Write Scrapy's log to this file.")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Help shared crawls: take requests from the Redis queue that a `crawl` on any machine
+    seeded, and store into the same PostgreSQL archive (needs BELEIDSRADAR_REDIS_URL).
+
+    The crawl's account and cursor stay with the `crawl` that started it (README: Scale-out).
+    """
+    from crawler.runner import enabled_sources, run_worker
+    from crawler.scaleout import SHAREABLE
+
+    url = database_url(database)
+    try:
+        enabled = enabled_sources()
+    except ValueError as exc:
+        raise CommandError(str(exc), code=2) from None
+    chosen = list(dict.fromkeys(sources or [s for s in enabled if s in SHAREABLE]))
+    helped = run_worker(
+        chosen, database_url=url, wait=wait, once=once,
+        log_level="INFO" if verbose or log_file else "CRITICAL", log_file=log_file,
+        say=lambda line: console.print(line, markup=False, highlight=False),
+    )
+    for source, count in helped.items():
+        console.print(f"{source}: {count} gedeelde crawl(s) geholpen", markup=False)
+    if not any(helped.values()):
+        raise CommandError(f"no shared crawl of {', '.join(chosen)} was announced"
+                           + (f" within {wait:g} s" if wait is not None else ""))
+
+
 # --- sources ---------------------------------------------------------------------------------
 
 
@@ -403,42 +539,19 @@ def sources_main(ctx: typer.Context, database: DatabaseOption = None) -> None:
         sources_command(database)
 
 
-def _slug_for(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    text = f"{parts.hostname or ''}{parts.path}".lower()
-    slug = "-".join(p for p in "".join(c if c.isalnum() else "-" for c in text).split("-") if p)
-    return slug[:80].strip("-") or "bron"
-
-
 def _add_source(kind: str, url: str, title: str | None, slug: str | None,
-                config: dict[str, Any], database: str | None) -> None:
-    from sqlalchemy import select
+                selector: str | None, database: str | None) -> None:
+    from crawler.sources import SourceRefused, add_source
 
-    from crawler.safety import UnresolvableHost, UnsafeURL, check_public_url
-    from storage.models import Source
-
-    try:
-        check_public_url(url)
-    except UnresolvableHost as exc:
-        console.print(Text(f"let op: {exc}; het adres wordt bij elke crawl opnieuw gecontroleerd.",
-                           style="yellow"))
-    except UnsafeURL as exc:
-        raise CommandError(f"refused: {exc}", code=2) from None
-    slug = slug or f"{kind}-{_slug_for(url)}"
-    if not SLUG_PATTERN.fullmatch(slug) or slug in spider_names():
-        raise CommandError(f"slug {slug!r}: use lower-case letters, digits and hyphens, "
-                           "not the name of a built-in source", code=2)
     with _archive(database_url(database)) as Session, Session.begin() as session:
-        existing = session.scalars(select(Source).where(Source.slug == slug)).one_or_none()
-        if existing is not None and existing.active:
-            raise CommandError(f"source {slug!r} exists (url {existing.url})")
-        if existing is None:
-            existing = Source(slug=slug, kind=kind, cursor={}, created_at=_now())
-            session.add(existing)
-        existing.kind, existing.url, existing.title = kind, url, title or url
-        existing.config, existing.active = config, True
+        try:
+            added = add_source(session, kind=kind, url=url, title=title, slug=slug,
+                               selector=selector, now=_now())
+        except SourceRefused as exc:
+            raise CommandError(str(exc), code=2) from None
+        slug = added.source.slug
+    if added.warning:
+        console.print(Text(f"let op: {added.warning}", style="yellow"))
     console.print(f"Toegevoegd: {slug} ({kind}) {url}")
 
 
@@ -450,7 +563,7 @@ def sources_add_feed(
     database: DatabaseOption = None,
 ) -> None:
     """Watch an RSS or Atom feed; every new or changed entry is archived and matched."""
-    _add_source("feed", url, title, slug, {}, database)
+    _add_source("feed", url, title, slug, None, database)
 
 
 @sources_add_app.command("page")
@@ -463,29 +576,19 @@ def sources_add_page(
     database: DatabaseOption = None,
 ) -> None:
     """Watch a web page; each real change of its text is a new version with a diff."""
-    if selector:
-        from cssselect import SelectorSyntaxError
-        from parsel import Selector
-
-        try:
-            Selector(text="<html></html>").css(selector)
-        except SelectorSyntaxError as exc:
-            raise CommandError(f"--selector {selector!r} is not valid CSS: {exc}", code=2) from None
-    _add_source("page", url, title, slug, {"selector": selector} if selector else {}, database)
+    _add_source("page", url, title, slug, selector, database)
 
 
 @sources_app.command("remove")
 def sources_remove(slug: str, database: DatabaseOption = None) -> None:
     """Stop watching a feed or page (its archive stays)."""
-    from sqlalchemy import select
-
-    from storage.models import Source
+    from crawler.sources import SourceRefused, remove_source
 
     with _archive(database_url(database)) as Session, Session.begin() as session:
-        source = session.scalars(select(Source).where(Source.slug == slug)).one_or_none()
-        if source is None or source.kind not in ("feed", "page"):
-            raise CommandError(f"no feed or page {slug!r} (built-in sources cannot be removed)")
-        source.active = False
+        try:
+            remove_source(session, slug)
+        except SourceRefused as exc:
+            raise CommandError(str(exc)) from None
     console.print(f"{slug}: wordt niet meer gevolgd.")
 
 
@@ -578,7 +681,10 @@ def demo(
         note = read_manifest(visit).get("description", "")
         console.print(f"  opname [bold]{visit.name}[/]: {note}")
 
-    batches = [_jobs_for(sorted(read_manifest(visit).get("sources", {})), visit, None)
+    for visit in visits:
+        _register_recorded_sources(url, visit)  # the feed and page a researcher added
+    known = _known_sources(url)
+    batches = [_jobs_for(sorted(read_manifest(visit).get("sources", {})), visit, None, known)
                for visit in visits]
     _run_with_progress(batches, url, verbose=False, log_file=str(directory / "crawl.log"))
 
@@ -631,17 +737,34 @@ def demo(
     last_visit = read_manifest(visits[-1]).get("recorded_at")
     demo_week = week_of(datetime.fromisoformat(last_visit).astimezone(LOCAL).date()) \
         if last_visit else last_complete_week(_now())
-    with _archive(url) as Session, Session() as session:
-        built = build_digest(session, demo_week, lang="nl")
+    # Stored like a Monday digest, so the web UI shows it as the latest one.
+    from storage.models import Digest as DigestRow
+
+    with _archive(url) as Session:
+        digest_id = ensure_stored(Session, demo_week, _now())
+        with Session() as session:
+            stored = session.get(DigestRow, digest_id)
+            assert stored is not None
+            bodies = {"html": stored.html, "txt": stored.text}
     digest_files = []
-    for fmt in ("html", "txt"):
+    for fmt, body in bodies.items():
         path = directory / f"weekoverzicht-{demo_week.label}.{fmt}"
-        path.write_text(render(built, fmt), encoding="utf-8")
+        path.write_text(body, encoding="utf-8")
         digest_files.append(path)
     console.print(f"Weekoverzicht {demo_week.label}: {digest_files[0]} (ook als "
                   f"{digest_files[1].name})")
+    import secrets as secrets_module
+
+    from storage.users import add_user
+
+    password = secrets_module.token_urlsafe(12)
+    with _archive(url) as Session, Session.begin() as session:
+        add_user(session, "demo", password, "admin", now=_now())
     console.print(
         f"Archief: {db_path}\nLog: {directory / 'crawl.log'}\n"
+        f"Web UI: beleidsradar serve --database {db_path}\n"
+        f"        open http://127.0.0.1:8000/ en log in als [bold]demo[/] met wachtwoord "
+        f"[bold]{password}[/] (alleen voor dit demo-archief)\n"
         f"Verder: beleidsradar --help, of beleidsradar sources --database {db_path}"
     )
     bad = [r for r in runs if r.status != "ok"]
@@ -660,47 +783,50 @@ def search(
     since: Annotated[str | None, typer.Option("--since", help="First day (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Last day (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many documents.")] = 50,
+    event: Annotated[list[str] | None, typer.Option(
+        "--event", help="Only documents with a change event of this kind (new, changed, status, "
+                        "removed); repeatable.")] = None,
+    changed_since: Annotated[str | None, typer.Option(
+        "--changed-since", help="Only documents with a change event (of --event's kinds) from "
+                                "this day on (YYYY-MM-DD).")] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Search the archive with the query language topics use: the same query finds the same
-    documents as a topic with that query (it runs the same matcher over what is stored now)."""
+    documents as a topic with that query (the search index narrows, the matcher decides)."""
     import csv
     import json as json_module
 
-    from sqlalchemy import select
-
-    from storage.models import Identifier
+    from storage.models import EventKind
+    from storage.search import search as search_archive
 
     if fmt not in ("table", "json", "csv"):
         raise CommandError(f"--format is table, json or csv, not {fmt!r}", code=2)
     if sort not in ("date", "relevance"):
         raise CommandError(f"--sort is date or relevance, not {sort!r}", code=2)
+    kinds = [k.value for k in EventKind]
+    for kind in event or []:
+        if kind not in kinds:
+            raise CommandError(f"--event is one of {', '.join(kinds)}, not {kind!r}", code=2)
     parse(query)
     first, last = _day_option(since, "--since"), _day_option(until, "--until")
+    changed_from = _day_option(changed_since, "--changed-since")
+    schemes = ("kamerstuk", "dossier", "zaak", "procedure", "celex", "ecli",
+               "officielebekendmakingen")
     with _archive(database_url(database)) as Session, Session() as session:
-        result = backtest(session, Matcher([TopicQuery("zoekvraag", query)]), since=first,
-                          until=last, latest_only=True)
-        hits = result.hits
-        if sort == "relevance":
-            hits = sorted(hits, key=lambda h: (-len(h.match.hits), h.match.strength != "strong",
-                                               -h.day.toordinal(), h.document_id))
-        hits = hits[:max(0, limit)]
-        references = {}
-        for hit in hits:
-            references[hit.document_id] = list(dict.fromkeys(f"{s}:{v}" for s, v in session.execute(
-                select(Identifier.scheme, Identifier.value)
-                .where(Identifier.document_id == hit.document_id,
-                       Identifier.scheme.in_(("kamerstuk", "dossier", "zaak", "procedure",
-                                              "celex", "ecli", "officielebekendmakingen")))
-                .order_by(Identifier.id)).all()))
+        result = search_archive(session, query, sort=sort, since=first, until=last,
+                                event_kinds=event or None, event_since=changed_from,
+                                limit=max(0, limit), facets=False)
+    hits = result.hits
     rows = [{
         "document": h.document_id, "datum": h.day.isoformat(), "soort": h.doc_type or "",
-        "titel": h.title, "bron": h.source, "kenmerken": " ".join(references[h.document_id]),
-        "sterkte": h.match.strength,
-        "waarom": " | ".join(f"{x.clause} ({x.field}): {x.snippet}" for x in h.match.hits[:3]),
+        "titel": h.title, "bron": h.source,
+        "kenmerken": " ".join(f"{s}:{v}" for s, v in h.identifiers if s in schemes),
+        "sterkte": h.match.strength if h.match else "",
+        "waarom": " | ".join(f"{x.clause} ({x.field}): {x.snippet}"
+                             for x in (h.match.hits[:3] if h.match else ())),
     } for h in hits]
     if fmt == "json":
-        sys.stdout.write(json_module.dumps({"query": query, "total": len(result.hits),
+        sys.stdout.write(json_module.dumps({"query": query, "total": result.total,
                                             "documents": rows}, ensure_ascii=False, indent=1))
         sys.stdout.write("\n")
         return
@@ -709,14 +835,15 @@ def search(
         writer.writeheader()
         writer.writerows(rows)
         return
-    table = Table(title=f"{len(result.hits)} documenten voor: {query}")
+    table = Table(title=f"{result.total} documenten voor: {query}")
     for column in ("#", "datum", "soort", "document", "waarom"):
         table.add_column(column, overflow="fold")
     for hit, row in zip(hits, rows, strict=True):
         label = Text(row["titel"])
         label.append(f"\n{row['kenmerken']} · {row['bron']}", style="dim")
         table.add_row(str(row["document"]), row["datum"], Text(row["soort"]), label,
-                      Text("\n").join(_hit_text(x) for x in hit.match.hits[:2]))
+                      Text("\n").join(_hit_text(x) for x in (hit.match.hits[:2] if hit.match
+                                                             else ())))
     console.print(table)
 
 
@@ -734,6 +861,28 @@ def _document_or_fail(session: Any, ref: str) -> int:
         raise CommandError(f"no document {ref!r}: give our id or an identifier such as "
                            "kst-36547-3, 2026Z21495 or 2022/0155(COD)")
     if len(found) > 1:
+        from storage.timeline import timeline_key
+
+        try:
+            scheme, key = timeline_key(ref)
+        except ValueError:
+            scheme, key = "", ref
+        if scheme == "procedure":
+            # The procedure's own record (the European Parliament's procedure file) is "it";
+            # the rest are its documents, which the timeline shows.
+            own = [d for d in found if (doc := session.get(Document, d)) is not None
+                   and doc.doc_type == "EU-procedure"]
+            if len(own) == 1:
+                console.print(Text(f"{key} is een EU-procedure met {len(found)} documenten: "
+                                   f"hieronder haar procedure-record; de tijdlijn toont "
+                                   f"beleidsradar dossier '{key}'", style="cyan"))
+                return own[0]
+        if scheme in ("procedure", "dossier"):
+            what = "an EU procedure" if scheme == "procedure" else "a dossier"
+            raise CommandError(f"{ref!r} is {what} with {len(found)} documents "
+                               f"({', '.join(map(str, found))}): "
+                               f"`beleidsradar dossier {key}` shows its timeline; give one of "
+                               "those ids for one document")
         raise CommandError(f"{ref!r} names {len(found)} documents ({', '.join(map(str, found))}); "
                            "give one of those ids")
     return found[0]
@@ -742,7 +891,7 @@ def _document_or_fail(session: Any, ref: str) -> int:
 @app.command()
 def history(
     ref: Annotated[str, typer.Argument(help="Our document id, or an identifier (kst-36547-3, "
-                                            "2026Z21495, …).")],
+                                            "2026Z21495, 2022/0155(COD), …).")],
     from_version: Annotated[int | None, typer.Option("--from", help="Diff from this version.")
                             ] = None,
     to_version: Annotated[int | None, typer.Option("--to", help="Diff to this version.")] = None,
@@ -752,6 +901,7 @@ def history(
     from sqlalchemy import select
 
     from reports.history import diff_text, word_diff
+    from storage.identity import describe_join
     from storage.models import ChangeEvent, Document, Identifier, Record, Source, Version
 
     with _archive(database_url(database)) as Session, Session() as session:
@@ -773,12 +923,23 @@ def history(
             console.print(Text(record.url))
             console.print(Text(", ".join(f"{s}:{v}" for s, v in ids), style="dim"))
             if record.joined_by:
-                reason = record.joined_by
-                why = (f"gedeeld kenmerk {reason.get('scheme')}:{reason.get('value')}"
-                       if "scheme" in reason else f"afgesplitst: {reason}")
+                why = describe_join(record.joined_by)
                 console.print(Text(f"hoort bij dit document door: {why}", style="cyan"))
             versions = session.scalars(select(Version).where(Version.record_id == record.id)
                                        .order_by(Version.number)).all()
+            if (record.joined_by or {}).get("why") == "re-issue" and versions:
+                # What the re-issue changed: the original (the document's first record) as it
+                # was, against this record's first version.
+                original = session.scalars(
+                    select(Version).join(Record, Record.id == Version.record_id)
+                    .where(Record.document_id == document_id, Record.id != record.id)
+                    .order_by(Record.id, Version.number.desc()).limit(1)).first()
+                if original is not None:
+                    runs = word_diff(original.title + "\n" + original.text,
+                                     versions[0].title + "\n" + versions[0].text)
+                    console.print(Text(f"verschil origineel (record {original.record_id} versie "
+                                       f"{original.number}) → deze heruitgave:", style="bold"))
+                    console.print(Text(diff_text(runs)))
             table = Table(box=None, padding=(0, 1))
             for column in ("versie", "opgeslagen", "titel"):
                 table.add_column(column, overflow="fold")
@@ -1057,7 +1218,7 @@ def run(
         ).all())
         before = last_run_id(session)
     known = _known_sources(url)
-    due_sources = [slug for slug in known
+    due_sources = [slug for slug in _default_sources(known)
                    if slug not in last or now - last[slug] >= timedelta(hours=every) * 0.95]
     for busy in _claim(url, due_sources):
         console.print(f"Crawl: {busy.source} wordt al gecrawld (proces {busy.pid} op "
@@ -1143,6 +1304,188 @@ def subscribers_remove(email: str, database: DatabaseOption = None) -> None:
             raise CommandError(f"no subscriber {email!r}")
         person.active = False
     console.print(f"{email}: uitgeschreven.")
+
+
+# --- web UI: users and serve ----------------------------------------------------------------
+
+users_app = typer.Typer(help="Who may sign in to the web UI, and with which role.",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = typer.prompt("Wachtwoord", hide_input=True)
+    if typer.prompt("Nog een keer", hide_input=True) != first:
+        raise CommandError("the passwords differ")
+    return first
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option("--role", help="reader, editor or admin.")] = "reader",
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of stdin.")] = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Add a web UI user (the password is asked for, or read from stdin)."""
+    from storage.users import UserError, add_user
+
+    password = _password(password_stdin)
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        try:
+            add_user(session, username, password, role, now=_now())
+        except UserError as exc:
+            raise CommandError(str(exc), code=2) from None
+    console.print(f"Gebruiker {username} ({role}) toegevoegd.")
+
+
+@users_app.command("password")
+def users_password(username: str, password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin")] = False, database: DatabaseOption = None) -> None:
+    """Set a new password (signs the user out everywhere)."""
+    from storage.users import UserError, get_user, set_password
+
+    password = _password(password_stdin)
+    with _archive(database_url(database)) as Session, Session.begin() as session:
+        user = get_user(session, username)
+        if user is None:
+            raise CommandError(f"no user {username!r}")
+        try:
+            set_password(user, password)
+        except UserError as exc:
+            raise CommandError(str(exc), code=2) from None
+    console.print(f"Wachtwoord van {username} gewijzigd.")
+
+
+@users_app.command("list")
+def users_list(database: DatabaseOption = None) -> None:
+    """List the web UI users and their roles."""
+    from storage.users import list_users
+
+    with _archive(database_url(database)) as Session, Session() as session:
+        table = Table(title="Gebruikers")
+        for column in ("gebruiker", "rol", "actief", "sinds"):
+            table.add_column(column)
+        for user in list_users(session):
+            table.add_row(user.username, user.role, "ja" if user.active else "nee",
+                          _when(user.created_at))
+    console.print(table)
+
+
+def secret_key() -> str:
+    """BELEIDSRADAR_SECRET_KEY, or a random key kept in beleidsradar-secret.key (mode 600)."""
+    import secrets as secrets_module
+
+    from_env = os.environ.get("BELEIDSRADAR_SECRET_KEY", "").strip()
+    if from_env:
+        return from_env
+    path = Path(os.environ.get("BELEIDSRADAR_SECRET_KEY_FILE", "beleidsradar-secret.key"))
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets_module.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    threads: Annotated[int, typer.Option("--threads", help="Worker threads.")] = 8,
+    database: DatabaseOption = None,
+) -> None:
+    """Serve the web UI with a production WSGI server (waitress).
+
+    Cookies are marked Secure unless the address is loopback (plain HTTP on this machine);
+    behind a TLS proxy set BELEIDSRADAR_BEHIND_PROXY=1 so the client's scheme is trusted."""
+    import ipaddress
+
+    from waitress import serve as waitress_serve
+
+    from web import create_app
+
+    url = database_url(database)
+    with _archive(url):
+        pass  # a clear error now if the archive is missing or out of date
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    flask_app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret_key(),
+                            "SECURE_COOKIES": not loopback})
+    wsgi = flask_app.wsgi_app
+    behind_proxy = os.environ.get("BELEIDSRADAR_BEHIND_PROXY", "") in ("1", "true", "yes")
+    if behind_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        flask_app.wsgi_app = ProxyFix(wsgi, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    console.print(f"Beleidsradar op http://{host}:{port}/ ({_describe(url)}); Ctrl-C stopt.")
+    waitress_serve(flask_app, host=host, port=port, threads=threads, ident="beleidsradar")
+
+
+@app.command()
+def dossier(
+    key: Annotated[str, typer.Argument(help="A dossier number (36547) or an EU procedure "
+                                            "(2022/0155(COD), any spelling).")],
+    database: DatabaseOption = None,
+) -> None:
+    """The stages and timeline of a bill or EU procedure: its documents, everything that
+    happened to them, and the documents on the other side (Dutch documents about an EU
+    procedure; the EU procedure a bill implements)."""
+    from storage.timeline import timeline
+
+    with _archive(database_url(database)) as Session, Session() as session:
+        try:
+            found = timeline(session, key)
+        except ValueError as exc:
+            raise CommandError(str(exc), code=2) from None
+    name = "Dossier" if found.scheme == "dossier" else "EU-procedure"
+    console.print(Text(f"{name} {found.key}" + (f" — {found.title}" if found.title else ""),
+                       style="bold"))
+    if found.current:
+        console.print(Text(f"stand volgens de bron: {found.current}"))
+    for procedure, why in found.procedures.items():
+        console.print(Text(f"EU-procedure {procedure} ({why}): beleidsradar dossier "
+                           f"'{procedure}'", style="cyan"))
+    if found.stages:
+        stages = Table(title="Verloop")
+        for column in ("", "stadium", "datum", "toelichting", "documenten"):
+            stages.add_column(column, overflow="fold")
+        marks = {"done": "✓", "current": "→", "planned": "…", "unknown": "·"}
+        for stage in found.stages:
+            day = stage.when.astimezone(LOCAL).date().isoformat() if stage.when else ""
+            detail = stage.detail or ("niet in het archief" if stage.state == "unknown" else "")
+            stages.add_row(marks[stage.state], stage.label, day, Text(detail),
+                           " ".join(f"#{d}" for d in stage.document_ids))
+        console.print(stages)
+    table = Table(title=f"{found.scheme} {found.key}: {found.documents} documenten")
+    for column in ("wanneer", "wat", "document", "bron"):
+        table.add_column(column, overflow="fold")
+    for entry in found.entries:
+        what = {"published": "gepubliceerd", "new": "nieuw", "changed": "gewijzigd",
+                "status": "status", "removed": "verwijderd"}[entry.kind]
+        if entry.kind in ("changed", "status"):
+            what += ": " + describe_event(entry.kind, entry.detail, "nl")
+        table.add_row(_when(entry.when), what, Text(f"#{entry.document_id} {entry.title}"),
+                      entry.source)
+    console.print(table)
+    if found.linked:
+        title = ("Nederlandse documenten over deze procedure" if found.scheme == "procedure"
+                 else "Gekoppeld op titel")
+        linked = Table(title=title)
+        for column in ("datum", "soort", "document", "waarom"):
+            linked.add_column(column, overflow="fold")
+        for link in found.linked:
+            day = link.when.astimezone(LOCAL).date().isoformat() if link.when else ""
+            dossiers = f" (dossier {', '.join(link.dossiers)})" if link.dossiers else ""
+            linked.add_row(day, link.kind, Text(f"#{link.document_id} {link.title}{dossiers}"),
+                           Text(link.why))
+        console.print(linked)
 
 
 # --- topics ----------------------------------------------------------------------------------
@@ -1383,6 +1726,14 @@ def topics_test(
         console.print(volume)
 
 
+def _load_topics(path: Path) -> list[Topic]:
+    try:
+        return load_topics(path)
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"topics: cannot read {path}: not UTF-8 (byte {exc.start})",
+                           code=2) from None
+
+
 @topics_app.command("check")
 def topics_check(
     path: Annotated[Path | None, typer.Argument(
@@ -1391,7 +1742,7 @@ def topics_check(
 ) -> None:
     """Validate topics and run their example sentences; exits 1 if any example fails."""
     if path is not None:
-        topics = load_topics(path)
+        topics = _load_topics(path)
     else:
         with _archive(database_url(database)) as Session, Session() as session:
             topics = [definition_of(r) for r in list_topics(session)]
@@ -1411,7 +1762,9 @@ def topics_import(
     database: DatabaseOption = None,
 ) -> None:
     """Create or update topics from a TOML file; changed topics are matched against the archive."""
-    topics = load_topics(path)
+    topics = _load_topics(path)
+    if not topics:
+        raise CommandError(f"topics: {path} holds no [[topic]] tables", code=2)
     with _archive(database_url(database)) as Session, Session.begin() as session:
         created, updated, matches = import_topics(session, topics, by=_who(by), now=_now())
     console.print(f"{len(created)} nieuw, {len(updated)} bijgewerkt, "
@@ -1436,6 +1789,13 @@ def topics_export(
 # --- entry point -----------------------------------------------------------------------------
 
 
+def _database_error(exc: BaseException) -> str:
+    """A driver's error in one line ("file is not a database"), without SQLAlchemy's trailer."""
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
+
+
 def _fail(message: str, code: int) -> NoReturn:
     errors.print(f"beleidsradar: {message}", markup=False, highlight=False, soft_wrap=True)
     raise SystemExit(code)
@@ -1446,7 +1806,9 @@ def main(argv: list[str] | None = None) -> None:
     handlers: list[tuple[type[BaseException], Callable[[BaseException], tuple[str, int]]]] = [
         (CommandError, lambda e: (str(e), e.code)),  # type: ignore[attr-defined]
         (StorageError, lambda e: (f"database: {e}", 1)),
+        (SQLAlchemyError, lambda e: (f"database: {_database_error(e)}", 1)),
         (RecordingError, lambda e: (str(e), 2)),
+        (ScaleOutError, lambda e: (f"scale-out: {e}", 2)),
         (QuerySyntaxError, lambda e: (f"query: {e}\n{e.pointer()}", 2)),  # type: ignore[attr-defined]
         (MonitorError, lambda e: (f"topics: {e}", 2)),
         (click_exceptions.UsageError, lambda e: (f"{e.format_message()} (try --help)", 2)),  # type: ignore[attr-defined]

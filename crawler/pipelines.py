@@ -1,9 +1,10 @@
 """Item pipelines: thin adapters from Scrapy to the archive (storage) and the monitors.
 
 NormalizePipeline (100) rejects items without provenance and tidies values;
-StorePipeline (400) writes each item in its own transaction, matches every new version against
-the active watch topics in that same transaction (so a stored version and its matches are never
-apart), and keeps the crawl account: one
+StorePipeline (400) writes the items that arrive together in one transaction (an item that
+fails is retried on its own, so only it is lost), matches every new version against the active
+watch topics in that same transaction (so a stored version and its matches are never apart),
+and keeps the crawl account: one
 ``crawl_run`` row per spider run with fetched/new/changed/status/removed/failed counts, the
 reasons of every failure, and the source's incremental cursor, which it advances only when the
 run stored everything it received.
@@ -11,10 +12,15 @@ run stored everything it received.
 Spiders that sync incrementally expose ``cursor`` (a dict, filled from the archive here unless
 the crawl was started with an explicit one) and ``next_cursor()``; spiders report failures they
 handled themselves in ``failures`` (a list of (url, reason)).
+
+In a shared crawl (crawler/scaleout.py) the coordinator's StorePipeline owns the run as above
+and announces it; a helper's stores items under that run and, instead of closing the run,
+reports its counts, failures and cursor proposal, which the coordinator adds to the account.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -23,21 +29,30 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.http import Response
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
+from crawler.scaleout import SharedCrawl, merge_cursors
 from monitors.matching import MatchDoc
 from monitors.text import clean
-from storage.archive import Observation, Outcome, ensure_source, record_observation
+from storage.archive import (
+    Observation, Outcome, Result, ensure_source, lock_observations, record_observation,
+)
 from storage.db import check_schema, make_engine, session_factory
-from storage.models import CrawlRun, Source
-from storage.runs import add_error, finish_run, start_run
+from storage.models import CrawlRun, RunStatus, Source
+from storage.runs import ERROR_LIMIT, add_error, finish_run, interrupted_runs, start_run
 from storage.topics import active_matcher, record_matches
 
 logger = logging.getLogger(__name__)
+
+#: Items stored in one transaction at most, and how long the first of them waits for more.
+#: One commit per item cost 15-20 % of the store time on SQLite (WAL commit, FTS5 segment) and
+#: more on PostgreSQL (a WAL flush per commit): bench/RESULTS.md, crawl benchmark.
+BATCH_ITEMS = 100
+BATCH_SECONDS = 0.2
 
 
 class NormalizePipeline:
@@ -88,6 +103,8 @@ class StorePipeline:
         self.fixed_now = datetime.fromisoformat(clock) if clock else None
         if self.fixed_now is not None and self.fixed_now.tzinfo is None:
             raise ValueError(f"WATCH_CLOCK needs a time zone: {clock!r}")
+        #: This process's part in a shared crawl (crawler/scaleout.py), or None.
+        self.shared = SharedCrawl.of(crawler)
 
     def now(self) -> datetime:
         """The time the archive records: real time, or the recording's time in replay."""
@@ -112,6 +129,16 @@ class StorePipeline:
         check_schema(self.engine)
         self.Session = session_factory(self.engine)
         spider = self.spider
+        try:
+            # Two crawls of a new archive start at once: both may insert the source row; the
+            # one that loses reads the other's (found by the fault matrix, tests/test_crash.py).
+            with self.Session.begin() as session:
+                ensure_source(session, getattr(spider, "source_slug", spider.name),
+                              kind=getattr(spider, "source_kind", "spider"),
+                              title=getattr(spider, "source_title", spider.name),
+                              url=getattr(spider, "source_url", None))
+        except IntegrityError:
+            pass
         with self.Session.begin() as session:
             # Researcher-added feeds and pages share one spider class; their slug is their own.
             self.source = ensure_source(
@@ -125,12 +152,30 @@ class StorePipeline:
             # Topics are compiled once per crawl; a topic changed mid-crawl applies next run
             # (and saving a topic backfills the archive anyway).
             self.matcher, self.topic_ids = active_matcher(session)
-            run = start_run(session, self.source, mode=self.mode, now=self.now(),
-                            host=socket.gethostname(), pid=os.getpid())
-            if hasattr(spider, "cursor"):
-                run.cursor_before = dict(spider.cursor)
+            if self.shared is not None and not self.shared.coordinator:
+                # A helper stores under the coordinator's run and leaves the account to it;
+                # its spider continues from the cursor the coordinator's run started from.
+                run_id = self.shared.run.get("run_id")
+                run = session.get(CrawlRun, run_id) if run_id else None
+                if run is None or run.status != RunStatus.RUNNING.value:
+                    raise CloseSpider("no_shared_crawl")
+                if hasattr(spider, "cursor"):
+                    spider.cursor = dict(self.shared.run.get("cursor") or {})
+            else:
+                run = start_run(session, self.source, mode=self.mode, now=self.now(),
+                                host=socket.gethostname(), pid=os.getpid())
+                if hasattr(spider, "cursor"):
+                    run.cursor_before = dict(spider.cursor)
             self.run_id = run.id
+            # A crawl killed halfway (closed as interrupted when this one was claimed) is
+            # completed by this run: its events are folded into as this run's own.
+            self.resumes = interrupted_runs(session, run)
             self.source_id = self.source.id
+        if self.shared is not None and self.shared.coordinator:
+            self.shared.announce(run_id=run.id, cursor=dict(getattr(spider, "cursor", {})),
+                                 clock=self.crawler.settings.get("WATCH_CLOCK"))
+        self._pending: list[tuple[PolicyItem, asyncio.Future[Result]]] = []
+        self._timer: asyncio.TimerHandle | None = None
         self._errors: list[tuple[str | None, str]] = []
         self._counts: dict[str, int] = dict.fromkeys(
             ("items", "new", "changed", "status_changes", "removed", "unchanged"), 0
@@ -146,26 +191,67 @@ class StorePipeline:
     def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
         self._errors.append((response.url, f"spider error: {failure.getErrorMessage()}"))
 
-    def process_item(self, item: PolicyItem) -> PolicyItem:
+    async def process_item(self, item: PolicyItem) -> PolicyItem:
+        """Store the item, in one transaction with the items that arrive within BATCH_SECONDS
+        (up to BATCH_ITEMS); returns once it is committed, DropItem if it could not be."""
         self._counts["items"] += 1
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        self._pending.append((item, future))
+        if len(self._pending) >= BATCH_ITEMS:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(BATCH_SECONDS, self._flush)
+        self._account(await future)
+        return item
+
+    def _flush(self) -> None:
+        """Store the waiting items in one transaction; if any of them fails, nothing of the
+        batch is kept and each is stored again on its own, so only what fails is lost."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            results = self._store_batch([item for item, _ in batch])
+        except SQLAlchemyError:
+            for item, future in batch:
+                try:
+                    outcome = self._store_one(item)
+                except Exception as exc:  # noqa: BLE001 - handed to the item's own await
+                    if not future.done():
+                        future.set_exception(exc)
+                    continue
+                if not future.done():
+                    future.set_result(outcome)
+            return
+        for (_, future), result in zip(batch, results):
+            if not future.done():
+                future.set_result(result)
+
+    def _store_batch(self, items: list[PolicyItem]) -> list[Result]:
+        with self.Session.begin() as session:
+            source = session.get(Source, self.source_id)
+            assert source is not None
+            observations = [_observation(item) for item in items]
+            lock_observations(session, source, observations)
+            stored = [self._record(session, source, item, observation)
+                      for item, observation in zip(items, observations)]
+        self.crawler.stats.inc_value("watch/match/matches", sum(matched for _, matched in stored))
+        return [result for result, _ in stored]
+
+    def _store_one(self, item: PolicyItem) -> Result:
         observation = _observation(item)
         for attempt in (1, 2):
             try:
                 with self.Session.begin() as session:
                     source = session.get(Source, self.source_id)
                     assert source is not None
-                    now = self.now()
-                    result = record_observation(
-                        session, source, observation, now=now, crawl_run_id=self.run_id,
-                    )
-                    if result.version_id is not None:
-                        matched = record_matches(
-                            session, self.matcher.match(_match_doc(item)), self.topic_ids,
-                            document_id=result.document_id, version_id=result.version_id,
-                            now=now,
-                        )
-                        self.crawler.stats.inc_value("watch/match/matches", matched)
-                break
+                    result, matched = self._record(session, source, item, observation)
+                self.crawler.stats.inc_value("watch/match/matches", matched)
+                return result
             except IntegrityError:
                 # Another crawler stored the same record between our read and write: read again.
                 if attempt == 2:
@@ -175,6 +261,25 @@ class StorePipeline:
                 reason = f"could not store {item.key}: {type(exc).__name__}: {exc}"
                 self._errors.append((item.url, reason))
                 raise DropItem(f"not stored: {item.key}") from exc
+        raise AssertionError("unreachable")
+
+    def _record(self, session: Any, source: Source, item: PolicyItem,
+                observation: Observation) -> tuple[Result, int]:
+        """Record one observation and match its new version, if any: (result, matches)."""
+        now = self.now()
+        result = record_observation(
+            session, source, observation, now=now, crawl_run_id=self.run_id,
+            resumes=self.resumes,
+        )
+        matched = 0
+        if result.version_id is not None:
+            matched = record_matches(
+                session, self.matcher.match(_match_doc(item)), self.topic_ids,
+                document_id=result.document_id, version_id=result.version_id, now=now,
+            )
+        return result, matched
+
+    def _account(self, result: Result) -> None:
         self.crawler.stats.inc_value(f"watch/store/{result.outcome.value}")
         if result.outcome == Outcome.NEW:
             self._counts["new"] += 1
@@ -186,7 +291,6 @@ class StorePipeline:
             self._counts["unchanged"] += 1
         if result.status_changed:
             self._counts["status_changes"] += 1
-        return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.run_id is None:
@@ -195,17 +299,30 @@ class StorePipeline:
         cursor = None
         if hasattr(spider, "next_cursor") and self.store_failures == 0:
             cursor = spider.next_cursor()
+        if self.shared is not None and not self.shared.coordinator:
+            self.shared.report({
+                "reason": reason, "fetched": self.fetched, "useful": self.useful_responses,
+                "counts": self._counts, "store_failures": self.store_failures,
+                "errors": errors[:ERROR_LIMIT], "more_failures": max(0, len(errors) - ERROR_LIMIT),
+                "cursor": cursor,
+            })
+            self.engine.dispose()
+            return
         try:
             with self.Session.begin() as session:
                 run = session.get(CrawlRun, self.run_id)
                 assert run is not None
                 run.fetched = self.fetched
+                useful = self.useful_responses
                 for name, value in self._counts.items():
                     setattr(run, name, value)
                 for url, why in errors:
                     add_error(run, url, why)
+                if self.shared is not None:
+                    useful += self._add_helpers(run, spider, reason, cursor)
+                    cursor = self._shared_cursor
                 finish_run(session, run, now=self.now(), finish_reason=reason,
-                           cursor=cursor, useful_responses=self.useful_responses)
+                           cursor=cursor, useful_responses=useful)
                 logger.info(
                     "crawl_run.finished source=%s run=%s status=%s fetched=%s new=%s changed=%s "
                     "failed=%s", spider.name, run.id, run.status, run.fetched, run.new,
@@ -213,6 +330,44 @@ class StorePipeline:
                 )
         finally:
             self.engine.dispose()
+            if self.shared is not None:
+                self.shared.cleanup()
+
+    def _add_helpers(self, run: CrawlRun, spider: Spider, reason: str,
+                     own_cursor: dict[str, Any] | None) -> int:
+        """Coordinator: add the helpers' reports to the run and decide the shared cursor.
+
+        The cursor advances only when the whole shared crawl was clean: every member finished,
+        nothing failed, nobody was lost, nothing was left in the queue; then it is, per key,
+        the newest value any member's spider proposed. Returns the helpers' useful responses.
+        """
+        assert self.shared is not None
+        reports, lost, left = self.shared.collect()
+        useful = 0
+        for report in reports:
+            run.fetched += report["fetched"]
+            useful += report["useful"]
+            for name, value in report["counts"].items():
+                setattr(run, name, getattr(run, name) + value)
+            for url, why in report["errors"]:
+                add_error(run, url, why)
+            run.failed += report["more_failures"]
+        for member in lost:
+            add_error(run, None, f"helper {member} stopped before it reported: requests it had "
+                                 "taken may not have been crawled")
+        if left:
+            add_error(run, None, f"{left} requests were left in the shared queue")
+        clean = (reason == "finished" and run.failed == 0 and own_cursor is not None
+                 and all(r["reason"] == "finished" and r["store_failures"] == 0
+                         and r["cursor"] is not None for r in reports))
+        self._shared_cursor = (
+            merge_cursors(dict(getattr(spider, "cursor", {})),
+                          [own_cursor or {}] + [r["cursor"] for r in reports])
+            if clean else None
+        )
+        logger.info("shared_crawl.finished source=%s helpers=%s lost=%s clean=%s",
+                    spider.name, len(reports), len(lost), clean)
+        return useful
 
 
 def _observation(item: PolicyItem) -> Observation:

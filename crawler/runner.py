@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +79,50 @@ def run_jobs(
     log_file: str | None = None,
     listener: Listener | None = None,
 ) -> None:
-    """Run every batch of jobs to completion. Blocks; call at most once per process."""
+    """Run every batch of jobs to completion. Blocks; call at most once per process.
+
+    With WATCH_REDIS_URL set, each live crawl of a shareable source is the coordinator of a
+    shared crawl (crawler/scaleout.py); ScaleOutError if Redis or the archive cannot do that.
+    """
+    base = _base_settings(database_url, log_level, log_file)
+    from crawler.scaleout import check_setup, coordinates
+
+    if any(coordinates(_job_settings(base, job), job.spider)
+           for batch in batches for job in batch):
+        check_setup(base.get("WATCH_REDIS_URL"), database_url)
+    runner = AsyncCrawlerRunner(base)
+    loader = SpiderLoader.from_settings(base)
+
+    async def main() -> None:
+        for batch in batches:
+            tasks = []
+            for job in batch:
+                crawler = Crawler(loader.load(job.spider), _job_settings(base, job))
+                if listener is not None:
+                    _connect(crawler, job.label or job.spider, listener)
+                kwargs = dict(job.spider_kwargs)
+                if job.cursor:
+                    kwargs["cursor"] = dict(job.cursor)
+                tasks.append(runner.crawl(crawler, **kwargs))
+            await asyncio.gather(*tasks)
+
+    _run_reactor(main)
+
+
+def _job_settings(base: Settings, job: CrawlJob) -> Settings:
+    settings = base.copy()
+    settings.set("WATCH_REPLAY_DIR", str(job.replay_dir) if job.replay_dir else None,
+                 priority="cmdline")
+    settings.set("WATCH_RECORD_DIR", str(job.record_dir) if job.record_dir else None,
+                 priority="cmdline")
+    if job.clock:
+        settings.set("WATCH_CLOCK", job.clock, priority="cmdline")
+    for key, value in job.settings.items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def _base_settings(database_url: str, log_level: str, log_file: str | None) -> Settings:
     base = project_settings(
         WATCH_DATABASE_URL=database_url,
         LOG_LEVEL=log_level,
@@ -91,33 +135,15 @@ def run_jobs(
     from scrapy.utils.reactor import install_reactor
 
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    return base
+
+
+def _run_reactor(main: Callable[[], Any]) -> None:
+    """Run ``main()`` (a coroutine function) on the reactor until it returns; re-raise its
+    exception."""
     from twisted.internet import reactor
 
-    runner = AsyncCrawlerRunner(base)
-    loader = SpiderLoader.from_settings(base)
     outcome: list[BaseException] = []
-
-    async def main() -> None:
-        for batch in batches:
-            tasks = []
-            for job in batch:
-                settings = base.copy()
-                settings.set("WATCH_REPLAY_DIR", str(job.replay_dir) if job.replay_dir else None,
-                             priority="cmdline")
-                settings.set("WATCH_RECORD_DIR", str(job.record_dir) if job.record_dir else None,
-                             priority="cmdline")
-                if job.clock:
-                    settings.set("WATCH_CLOCK", job.clock, priority="cmdline")
-                for key, value in job.settings.items():
-                    settings.set(key, value, priority="cmdline")
-                crawler = Crawler(loader.load(job.spider), settings)
-                if listener is not None:
-                    _connect(crawler, job.label or job.spider, listener)
-                kwargs = dict(job.spider_kwargs)
-                if job.cursor:
-                    kwargs["cursor"] = dict(job.cursor)
-                tasks.append(runner.crawl(crawler, **kwargs))
-            await asyncio.gather(*tasks)
 
     def _start() -> None:
         task = asyncio.ensure_future(main())
@@ -133,6 +159,94 @@ def run_jobs(
     reactor.run(installSignalHandlers=True)  # type: ignore[attr-defined]
     if outcome:
         raise outcome[0]
+
+
+def run_worker(
+    sources: Sequence[str],
+    *,
+    database_url: str,
+    wait: float | None = None,
+    once: bool = False,
+    log_level: str = "ERROR",
+    log_file: str | None = None,
+    listener: Listener | None = None,
+    say: Callable[[str], None] = print,
+) -> dict[str, int]:
+    """Help the shared crawls of ``sources`` as coordinators announce them (crawler/scaleout.py).
+
+    ``once``: stop when each source has been helped once; ``wait``: give up when nothing was
+    announced within this many seconds. Otherwise runs until interrupted. Blocks; call at most
+    once per process. Returns how many crawls of each source were helped; ``say`` hears what
+    happens (waiting, joined, done with how many items this process stored).
+    """
+    from crawler.scaleout import (
+        SHAREABLE, ScaleOutError, announced, check_setup, crawl_settings, join, new_member,
+        redis_client,
+    )
+
+    base = _base_settings(database_url, log_level, log_file)
+    redis_url = base.get("WATCH_REDIS_URL")
+    check_setup(redis_url, database_url)
+    unshareable = [s for s in sources if s not in SHAREABLE]
+    if unshareable:
+        raise ScaleOutError(f"{', '.join(unshareable)} cannot be shared; these can: "
+                            f"{', '.join(sorted(SHAREABLE))}")
+    prefix = base.get("WATCH_REDIS_PREFIX")
+    redis = redis_client(redis_url)
+    runner = AsyncCrawlerRunner(base)
+    loader = SpiderLoader.from_settings(base)
+    helped = dict.fromkeys(sources, 0)
+    items = dict.fromkeys(sources, 0)
+
+    def count(source: str, event: str) -> None:
+        if event == "item":
+            items[source] += 1
+        elif event == "closed":
+            say(f"{source}: done, {items[source]} items stored by this worker")
+        if listener is not None:
+            listener(source, event)
+
+    async def main() -> None:
+        say(f"waiting for shared crawls of {', '.join(sources)}")
+        started = time.monotonic()
+        seen: set[str] = set()
+        running: dict[str, Any] = {}
+        while True:
+            for source in sources:
+                if (source in running and not running[source].done()) or (once and helped[source]):
+                    continue
+                info = announced(redis, prefix, source)
+                if info is None or info["crawl_id"] in seen:
+                    continue
+                seen.add(info["crawl_id"])
+                member = new_member()
+                if not join(redis, prefix, source, info["crawl_id"], member):
+                    continue
+                settings = base.copy()
+                if info.get("clock"):
+                    settings.set("WATCH_CLOCK", info["clock"], priority="cmdline")
+                shared = crawl_settings(redis_url, prefix, source, role="helper",
+                                        crawl_id=info["crawl_id"], run=info, member=member,
+                                        concurrency=base.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
+                for key, value in shared.items():
+                    settings.set(key, value, priority="cmdline")
+                crawler = Crawler(loader.load(source), settings)
+                items[source] = 0
+                _connect(crawler, source, count)
+                say(f"{source}: joined crawl {info['crawl_id']} (run {info['run_id']}) as {member}")
+                running[source] = asyncio.ensure_future(
+                    runner.crawl(crawler, cursor=dict(info["cursor"])))
+                helped[source] += 1
+            if once and all(helped.values()):
+                break
+            if wait is not None and not any(helped.values()) \
+                    and time.monotonic() - started > wait:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.gather(*running.values())
+
+    _run_reactor(main)
+    return helped
 
 
 def _connect(crawler: Crawler, name: str, listener: Listener) -> None:

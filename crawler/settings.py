@@ -53,9 +53,31 @@ WATCH_SETTINGS = [
         "they are loopback or private. For tests only.",
     ),
     WatchSetting(
+        "WATCH_RETRY_AFTER_MAX", "BELEIDSRADAR_RETRY_AFTER_MAX", 60,
+        "Longest wait (seconds) before retrying a 429 or 503 answer that says Retry-After; a "
+        "longer Retry-After is cut to this (crawler/middlewares.py).",
+    ),
+    WatchSetting(
         "WATCH_SOURCES", "BELEIDSRADAR_SOURCES", [],
         "Built-in sources that `crawl` (without names) and `run` visit (JSON list of slugs); "
         "empty: all of them. Researcher-added feeds and pages are always visited.",
+    ),
+    WatchSetting(
+        "WATCH_REDIS_URL", "BELEIDSRADAR_REDIS_URL", None,
+        "Scale-out: a Redis URL (redis://host:6379/0). When set, a crawl of a shareable source "
+        "(tweedekamer, officielebekendmakingen) keeps its request queue and duplicate filter in "
+        "Redis, and `beleidsradar worker` processes on any machine can join it. Needs a "
+        "PostgreSQL archive.",
+    ),
+    WatchSetting(
+        "WATCH_REDIS_PREFIX", "BELEIDSRADAR_REDIS_PREFIX", "beleidsradar",
+        "Prefix of every Redis key a shared crawl uses (one prefix per archive sharing a Redis).",
+    ),
+    WatchSetting(
+        "WATCH_SCALEOUT_ROLE", "BELEIDSRADAR_SCALEOUT_ROLE", "auto",
+        "With WATCH_REDIS_URL: `auto` (a live crawl of a shareable source coordinates a shared "
+        "crawl), `helper` (join the shared crawl of this spider's source: for Scrapyd jobs and "
+        "`scrapy crawl`), or `off` (crawl alone).",
     ),
     WatchSetting(
         "WATCH_TK_ODATA_URL", "BELEIDSRADAR_TK_ODATA_URL",
@@ -370,7 +392,16 @@ DOWNLOADER_MIDDLEWARES = {
     # Above RedirectMiddleware (600) so a recorded redirect is replayed as a redirect, and
     # below the downloader so retries and robots.txt go through it like any request.
     "crawler.replay.ReplayRecordMiddleware": 610,
+    # Scrapy's retries and redirects, made to honour Retry-After and to report redirect loops;
+    # a UTF-8 body labelled Latin-1 read as UTF-8 (after decompression at 590).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.RedirectMiddleware": 600,
+    "crawler.middlewares.CharsetMiddleware": 580,
 }
+# Gives each crawl its part in a shared crawl when WATCH_REDIS_URL is set (crawler/scaleout.py).
+ADDONS = {"crawler.scaleout.ScaleOut": 0}
 ITEM_PIPELINES = {
     "crawler.pipelines.NormalizePipeline": 100,
     "crawler.pipelines.StorePipeline": 400,

@@ -303,3 +303,119 @@ def mentions(text: str) -> dict[str, set[str]]:
     if "kst-" in lowered:
         found["kamerstuk"] = {k for m in _KST.finditer(text) if (k := kamerstuk(m.group()))}
     return {scheme: values for scheme, values in found.items() if values}
+
+
+# --- additions of the identity issue: re-issues, publications, EU acts as Dutch texts cite them --
+
+#: A herdruk or new edition on officielebekendmakingen: the publication's id with ``-n1``,
+#: ``-n2``… (kst-36547-3-n1 reprints kst-36547-3). [UNCONFIRMED] as a general rule (the suffix
+#: is how zoek.officielebekendmakingen.nl names reprinted Kamerstukken; SOURCES.md lists no
+#: example), so only a suffix on an id that is otherwise complete counts.
+_REPRINT = re.compile(r"^((?:kst|ah|h|kv|stcrt|stb|trb|blg)-[0-9A-Za-z-]+?)-n(\d{1,2})$",
+                      re.IGNORECASE)
+
+
+def reprint_of(value: str) -> tuple[str, int] | None:
+    """(the original publication id, the reprint number) of a reprint id such as
+    ``kst-36547-3-n1``; None for anything else."""
+    match = _REPRINT.match(value.strip())
+    if not match:
+        return None
+    base = match.group(1)
+    canonical = kamerstuk(base) if base.lower().startswith("kst-") else base.lower()
+    return (canonical or base), int(match.group(2))
+
+
+#: "Staatscourant 2026, 31234", "Stcrt. 2026, 31234", "Staatsblad 2025, 123", "Stb. 2025, 123",
+#: "Tractatenblad 2024, 5", "Trb. 2024, 5", and the ids themselves (stcrt-2026-31234).
+_PUBLICATION = re.compile(
+    r"\b(?:(Staatscourant|Stcrt\.?|Staatsblad|Stb\.?|Tractatenblad|Trb\.?)\s*((?:19|20)\d{2})\s*,?\s*"
+    r"(?:nr\.?\s*)?(\d{1,6})\b|(stcrt|stb|trb)-((?:19|20)\d{2})-(\d{1,6})\b)",
+    re.IGNORECASE,
+)
+_PUBLICATION_PREFIX = {"staatscourant": "stcrt", "stcrt": "stcrt", "staatsblad": "stb",
+                       "stb": "stb", "tractatenblad": "trb", "trb": "trb"}
+
+
+def publications_in(text: str) -> list[str]:
+    """Staatscourant, Staatsblad and Tractatenblad publications named in ``text``, as their
+    officielebekendmakingen ids (``stcrt-2026-31234``), in text order."""
+    found: list[str] = []
+    for match in _PUBLICATION.finditer(text):
+        name, year, number, prefix, year2, number2 = match.groups()
+        if name:
+            found.append(f"{_PUBLICATION_PREFIX[name.lower().rstrip('.')]}-{year}-{int(number)}")
+        else:
+            found.append(f"{prefix.lower()}-{year2}-{int(number2)}")
+    return list(dict.fromkeys(found))
+
+
+#: EU acts as texts cite them: "Richtlijn (EU) 2024/1712", "Verordening (EU) 2021/1232",
+#: "Richtlijn 2011/36/EU", "Directive (EU) 2024/1712", "Kaderbesluit 2002/629/JBZ",
+#: "Verordening (EG) nr. 1234/2007" (regulations before 2015 put the number first).
+_EU_ACT_KINDS = {
+    "richtlijn": "L", "directive": "L", "verordening": "R", "uitvoeringsverordening": "R",
+    "gedelegeerde verordening": "R", "regulation": "R", "besluit": "D", "decision": "D",
+    "kaderbesluit": "F", "framework decision": "F",
+}
+_EU_ACT = re.compile(
+    r"\b(gedelegeerde\s+verordening|uitvoeringsverordening|framework\s+decision|kaderbesluit|"
+    r"richtlijn|directive|verordening|regulation|besluit|decision)\s+"
+    r"(?:\((EU|EG|EEG|EU,\s*Euratom)\)\s*(?:nr\.?\s*)?(\d{1,4})/(\d{1,4})"
+    r"|(\d{2,4})/(\d{1,4})/(EU|EG|EEG|JBZ|JAI|GBVB))\b",
+    re.IGNORECASE,
+)
+
+
+def _full_year(value: str) -> int | None:
+    number = int(value)
+    if len(value) == 4:
+        return number if 1950 <= number <= 2100 else None
+    if len(value) == 2:
+        return 1900 + number if number >= 50 else 2000 + number
+    return None
+
+
+def eu_acts_in(text: str) -> list[str]:
+    """CELEX numbers of the EU acts cited in ``text`` by their Dutch or English names
+    ("Richtlijn (EU) 2024/1712" → ``32024L1712``), in text order. A bracketed citation is
+    year/number from 2015 on and number/year for older regulations; the year is the part that
+    reads as one."""
+    found: list[str] = []
+    for match in _EU_ACT.finditer(text):
+        kind = _EU_ACT_KINDS[" ".join(match.group(1).lower().split())]
+        if match.group(3):
+            first, second = match.group(3), match.group(4)
+            # (EU) 2024/1712 is year/number; (EG) nr. 1234/2007 is number/year.
+            if len(first) == 4 and _full_year(first):
+                year, number = _full_year(first), int(second)
+            elif len(second) == 4 and _full_year(second):
+                year, number = _full_year(second), int(first)
+            else:
+                continue
+        else:
+            year, number = _full_year(match.group(5)), int(match.group(6))
+        if year is None:
+            continue
+        found.append(f"3{year}{kind}{number:04d}")
+    return list(dict.fromkeys(found))
+
+
+_CORRIGENDUM = re.compile(r"^([0-9CE]\d{4}[A-Z]{1,2}\d{4})R\(\d{2}\)$", re.IGNORECASE)
+
+
+def corrigendum_of(value: str) -> str | None:
+    """The CELEX an EU corrigendum corrects (``32024L1712R(01)`` → ``32024L1712``), else None."""
+    match = _CORRIGENDUM.match(value.strip())
+    return match.group(1).upper() if match else None
+
+
+def eu_act_citations(celex_number: str) -> list[str]:
+    """How Dutch texts cite an EU act, for a phrase search: ``32024L1712`` →
+    ["richtlijn eu 2024 1712", "richtlijn 2024 1712 eu"] (the words a tokenizer keeps)."""
+    match = re.fullmatch(r"3(\d{4})([LRDF])(\d{4})", celex_number.strip().upper())
+    if not match:
+        return []
+    year, kind, number = match.group(1), match.group(2), str(int(match.group(3)))
+    name = {"L": "richtlijn", "R": "verordening", "D": "besluit", "F": "kaderbesluit"}[kind]
+    return [f"{name} eu {year} {number}", f"{name} {year} {number} eu"]

@@ -197,11 +197,17 @@ def _field_value(query: str, i: int) -> tuple[str, int]:
 # --- parser ----------------------------------------------------------------------------------
 
 
+#: How deep parentheses and NOTs may nest: far beyond any real query, well within Python's
+#: recursion limit for the parser, the matcher and the search compiler.
+MAX_DEPTH = 100
+
+
 class _Parser:
     def __init__(self, query: str):
         self.query = query
         self.tokens = _lex(query)
         self.i = 0
+        self.depth = 0
 
     @property
     def current(self) -> _Token:
@@ -254,6 +260,15 @@ class _Parser:
 
     def unary(self) -> Node:
         token = self.current
+        if self.depth >= MAX_DEPTH:
+            raise self.fail(f"fewer nested parentheses or NOTs (at most {MAX_DEPTH})")
+        self.depth += 1
+        try:
+            return self._unary(token)
+        finally:
+            self.depth -= 1
+
+    def _unary(self, token: _Token) -> Node:
         if (token.kind == "op" and token.text == "NOT") or token.kind == "minus":
             self.take()
             if self.current.kind in ("end", "rparen") or (
@@ -344,10 +359,13 @@ def date_range(value: str) -> tuple[date | None, date | None]:
     for op in (">=", "<=", ">", "<"):
         if value.startswith(op):
             first, last = _period(value[len(op):])
-            return {
-                ">=": (first, None), ">": (last + timedelta(days=1), None),
-                "<=": (None, last), "<": (None, first - timedelta(days=1)),
-            }[op]
+            try:
+                return {
+                    ">=": (first, None), ">": (last + timedelta(days=1), None),
+                    "<=": (None, last), "<": (None, first - timedelta(days=1)),
+                }[op]
+            except OverflowError:  # >9999-12-31, <0001-01-01: no such day
+                raise ValueError(value) from None
     if ".." in value:
         left, right = value.split("..", 1)
         return (_period(left)[0] if left else None, _period(right)[1] if right else None)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from monitors.text import word_runs, words
+from monitors.text import clean, word_runs
 
 
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:
-    """The change from ``before`` to ``after`` as (op, text) runs: op is '=', '-' or '+'."""
-    return [(op, " ".join(run)) for op, run in word_runs(words(before), words(after))]
+    """The change from ``before`` to ``after`` as (op, text) runs: op is '=', '-' or '+'.
+
+    Compared word by word as written (punctuation stays with its word), so what a researcher
+    reads is the text itself, not its tokens."""
+    return [(op, " ".join(run)) for op, run in
+            word_runs(clean(before).split(), clean(after).split())]
 
 
 def diff_text(runs: list[tuple[str, str]], context: int = 8) -> str:

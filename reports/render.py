@@ -25,7 +25,8 @@ _env = Environment(
 )
 
 
-def _safe_url(url: str) -> str | None:
+def safe_url(url: str) -> str | None:
+    """The URL if it is http(s), else None: crawled links never become javascript: links."""
     return url if url.startswith(("https://", "http://")) else None
 
 
@@ -57,7 +58,7 @@ def _context(digest: Digest) -> dict[str, Any]:
         "doc_type": lambda value: document_type(value, lang),
         "event": lambda e: describe_event(e.kind, e.detail, lang),
         "day": lambda value: _day(value, lang),
-        "safe_url": _safe_url,
+        "safe_url": safe_url,
         "highlight": _highlight_html,
         "topic_titles": {topic.slug: topic.title for topic in digest.topics},
     }
@@ -96,7 +97,7 @@ def _entry_lines(entry: Entry, lang: str, *, markdown: bool) -> list[str]:
             marked = f"{snippet[:start]}[{snippet[start:end]}]{snippet[end:]}"
             lines.append(f"{indent}{t('why', lang)}: {reason.clause} — {marked}")
     for link in entry.links:
-        url = _safe_url(link.url)
+        url = safe_url(link.url)
         if url:
             lines.append(f"{indent}[{link.label}]({url})" if markdown else f"{indent}{link.label}: {url}")
     return lines

@@ -45,7 +45,8 @@ VISITS = {
 #: The other sources' parts of the demo week: scripts/demo_<slug>.py, each with
 #: ``write(folder, visit, recorded_at)`` (its responses are written in its own module).
 OTHER_SOURCES = ["demo_rijksoverheid", "demo_rechtspraak", "demo_eerstekamer",
-                 "demo_internetconsultatie", "demo_raadvanstate", "demo_eurlex", "demo_europarl"]
+                 "demo_internetconsultatie", "demo_raadvanstate", "demo_eurlex", "demo_europarl",
+                 "demo_researcher_sources"]
 FIRST_CURSOR = "2026-11-16T00:00:00Z"
 HEADERS = {
     "Content-Type": ["application/json; odata.metadata=minimal; odata.streaming=true; "

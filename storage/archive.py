@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from monitors.text import clean, word_runs, words
 from storage.columns import jsonable
-from storage.identity import STRONG_SCHEMES, find_document, join_reason, merge_documents
-from storage.models import ChangeEvent, Document, EventKind, Identifier, Record, Source, Version
+from storage.identity import (
+    STRONG_SCHEMES, RecordFacts, find_document, find_join, index_title, join_reason,
+    merge_documents, record_day,
+)
+from storage.models import (
+    ChangeEvent, CrawlRun, DigestEntry, Document, EventKind, Identifier, Record, RunStatus, Source,
+    Version,
+)
+from storage.search import sync_record
 
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -113,17 +120,54 @@ def record_observation(
     *,
     now: datetime,
     crawl_run_id: int | None = None,
+    resumes: Collection[int] = (),
 ) -> Result:
-    """Store ``obs`` and return what it meant. The caller owns the transaction (commit/rollback)."""
+    """Store ``obs`` and return what it meant. The caller owns the transaction (commit/rollback).
+
+    ``resumes`` names interrupted earlier runs of the source that this run completes: status
+    changes fold into their unreported events as into this run's own, so a crawl killed halfway
+    and run again leaves the events one clean run would have left.
+    """
+    lock_observations(session, source, [obs])
     record = session.scalars(
         select(Record).where(Record.source_id == source.id, Record.key == obs.key)
     ).one_or_none()
 
     if obs.removed:
-        return _remove(session, record, now=now, crawl_run_id=crawl_run_id)
-    if record is None:
-        return _create(session, source, obs, now=now, crawl_run_id=crawl_run_id)
-    return _update(session, record, obs, now=now, crawl_run_id=crawl_run_id)
+        result = _remove(session, record, now=now, crawl_run_id=crawl_run_id)
+    elif record is None:
+        result = _create(session, source, obs, now=now, crawl_run_id=crawl_run_id)
+    else:
+        result = _update(session, record, obs, now=now, crawl_run_id=crawl_run_id,
+                         resumes=resumes)
+    if result.record_id is not None and result.outcome is not Outcome.IGNORED:
+        # The search index follows in the same transaction (a new version, identifiers, a
+        # merge, a removal or restoration); cheap when none of that changed.
+        sync_record(session, result.record_id)
+    return result
+
+
+def lock_observations(session: Session, source: Source, observations: Sequence[Observation]
+                      ) -> None:
+    """PostgreSQL: make concurrent writers (the processes of a shared crawl, crawler/scaleout.py)
+    take turns on the same record and on records sharing a strong identifier, as one process
+    would: otherwise two could each create the record, or each miss the other's document and
+    start a second one for the same work. Transaction-scoped advisory locks, all of a
+    transaction's taken at once in one global order (a caller storing several observations in
+    one transaction passes them all first), so two transactions never wait on each other.
+    SQLite has one writer anyway."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or not observations:
+        return
+    names = [f"record:{source.id}:{obs.key}" for obs in observations]
+    names += [f"id:{scheme}:{value}" for obs in observations for scheme, value in obs.identifiers
+              if scheme in STRONG_SCHEMES]
+    keys = sorted({int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",
+                                  signed=True) for name in names})
+    # The select list is evaluated left to right: the locks are taken in the sorted order.
+    session.execute(text("SELECT " + ", ".join(
+        f"pg_advisory_xact_lock(:k{i})" for i in range(len(keys)))),
+        {f"k{i}": key for i, key in enumerate(keys)})
 
 
 def _create(
@@ -131,12 +175,14 @@ def _create(
 ) -> Result:
     title = clean(obs.title)
     digest = content_hash(obs.title, obs.text, obs.fingerprint)
-    existing = find_document(session, obs.identifiers)
-    if existing is not None:
-        document = session.get(Document, existing[0])
+    # A shared strong identifier, a re-issue, or a near-duplicate (storage.identity).
+    facts = _facts(source, obs, seen_at=now)
+    join = find_join(session, facts)
+    if join is not None:
+        document = session.get(Document, join.document_id)
         assert document is not None
         document.last_changed_at = now
-        joined_by: dict[str, Any] | None = join_reason(*existing[1])
+        joined_by: dict[str, Any] | None = join.reason
     else:
         document = Document(
             title=title,
@@ -164,7 +210,8 @@ def _create(
     )
     session.add(record)
     session.flush()
-    _add_identifiers(session, record, obs.identifiers)
+    _add_identifiers(session, record, obs.identifiers, fresh=True)
+    index_title(session, record.id, facts, fresh=True)
     version = _add_version(session, record, obs, number=1, digest=digest, crawl_run_id=crawl_run_id,
                            now=now)
     detail: dict[str, Any] = {"status": dict(obs.status)} if obs.status else {}
@@ -179,14 +226,16 @@ def _create(
 
 
 def _update(
-    session: Session, record: Record, obs: Observation, *, now: datetime, crawl_run_id: int | None
+    session: Session, record: Record, obs: Observation, *, now: datetime, crawl_run_id: int | None,
+    resumes: Collection[int] = (),
 ) -> Result:
     record.last_seen_at = now
     record.url = obs.url or record.url
     events: list[ChangeEvent] = []
     if _add_identifiers(session, record, obs.identifiers):
         # A new strong identifier may reveal that another document is the same work.
-        other = find_document(session, obs.identifiers, exclude=record.document_id)
+        other = find_document(session, obs.identifiers, exclude=record.document_id,
+                              source=record.source.slug)
         if other is not None:
             keep, gone = sorted((other[0], record.document_id))
             merge_documents(session, keep, gone, now=now)
@@ -216,6 +265,9 @@ def _update(
         if restored:
             detail["restored"] = True
             record.removed_at = None
+        if (record.title, record.doc_type) != (clean(obs.title), obs.doc_type):
+            facts = _facts(record.source, obs, seen_at=record.first_seen_at)
+            index_title(session, record.id, facts, fresh=False)
         record.content_hash = digest
         record.title = clean(obs.title)
         record.doc_type = obs.doc_type
@@ -232,7 +284,7 @@ def _update(
     if status_changes:
         record.status = {**record.status, **obs.status}
         record.scheduled_at = scheduled_from(record.status)
-        if not _fold_into_run_event(session, record, status_changes, crawl_run_id):
+        if not _fold_into_run_event(session, record, status_changes, crawl_run_id, resumes):
             events.append(
                 _event(session, EventKind.STATUS, record, version, now=now,
                        crawl_run_id=crawl_run_id, detail={"changes": status_changes})
@@ -255,11 +307,20 @@ def _update(
     )
 
 
+def _facts(source: Source, obs: Observation, *, seen_at: datetime) -> RecordFacts:
+    return RecordFacts(
+        source_id=source.id, source=source.slug, source_kind=source.kind, title=obs.title,
+        text=obs.text, doc_type=obs.doc_type, day=record_day(obs.published_at, seen_at),
+        identifiers=tuple(obs.identifiers),
+    )
+
+
 def _fold_into_run_event(
     session: Session,
     record: Record,
     changes: dict[str, list[str | None]],
     crawl_run_id: int | None,
+    resumes: Collection[int] = (),
 ) -> bool:
     """Merge status changes into this run's earlier event for the record, if there is one.
 
@@ -267,6 +328,10 @@ def _fold_into_run_event(
     it); the order is up to the source and the network. Folding makes the outcome independent
     of that order: a record new in this run gets one `new` event with its final status, and an
     existing one gets one `status` event from its state before the run to its state after.
+    Events of the interrupted runs this run ``resumes``, and of another crawl process's run of
+    the same source going on at the same time (two crawls started at once share the work; a
+    crawl process records its pid), count as this run's,
+    unless a digest has reported them already (a reported event is never rewritten).
     """
     if crawl_run_id is None:
         return False
@@ -274,8 +339,12 @@ def _fold_into_run_event(
         select(ChangeEvent)
         .where(
             ChangeEvent.record_id == record.id,
-            ChangeEvent.crawl_run_id == crawl_run_id,
+            or_(ChangeEvent.crawl_run_id.in_([crawl_run_id, *resumes]),
+                ChangeEvent.crawl_run_id.in_(select(CrawlRun.id).where(
+                    CrawlRun.source_id == record.source_id, CrawlRun.pid.is_not(None),
+                    CrawlRun.status == RunStatus.RUNNING.value))),
             ChangeEvent.kind.in_([EventKind.NEW.value, EventKind.STATUS.value]),
+            ~select(DigestEntry.id).where(DigestEntry.event_id == ChangeEvent.id).exists(),
         )
         .order_by(ChangeEvent.id.desc())
         .limit(1)
@@ -319,11 +388,21 @@ def _remove(
 
 
 def _add_identifiers(
-    session: Session, record: Record, identifiers: tuple[tuple[str, str], ...]
+    session: Session, record: Record, identifiers: tuple[tuple[str, str], ...], *,
+    fresh: bool = False,
 ) -> bool:
-    """Add the identifiers the record did not have yet; True if a strong one was among them."""
+    """Add the identifiers the record did not have yet; True if a strong one was among them.
+
+    ``fresh``: the record was created in this transaction and has none yet; they are written
+    in one statement (no lookup, no ORM unit of work: bench/RESULTS.md, crawl benchmark)."""
     if not identifiers:
         return False
+    if fresh:
+        unique = list(dict.fromkeys(identifiers))
+        session.execute(insert(Identifier), [
+            {"record_id": record.id, "document_id": record.document_id, "scheme": scheme,
+             "value": value} for scheme, value in unique])
+        return any(scheme in STRONG_SCHEMES for scheme, _ in unique)
     existing = set(
         session.execute(
             select(Identifier.scheme, Identifier.value).where(Identifier.record_id == record.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Delivery, Digest, DigestEntry, Subscriber, Subscription, Topic
@@ -15,6 +15,15 @@ def stored_digest(session: Session, week: str) -> Digest | None:
     """The digest stored for ``week`` (the first one; a week is stored once)."""
     return session.scalars(select(Digest).where(Digest.week == week).order_by(Digest.id)
                            .limit(1)).first()
+
+
+def digest_list(session: Session) -> list[tuple[Digest, int]]:
+    """Every stored digest, newest week first, with how many mails of it were sent."""
+    rows = session.execute(
+        select(Digest, func.count(Delivery.id))
+        .outerjoin(Delivery, (Delivery.digest_id == Digest.id) & (Delivery.status == "sent"))
+        .group_by(Digest.id).order_by(Digest.week.desc(), Digest.id.desc())).all()
+    return [(digest, sent) for digest, sent in rows]
 
 
 def store_digest(session: Session, *, week: str, lang: str, data: dict[str, Any],

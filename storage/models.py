@@ -363,3 +363,110 @@ class Delivery(Base):
     topics: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
     message_id: Mapped[str | None] = mapped_column(String(300))
     updated_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """Someone who signs in to the web UI. ``role``: reader, editor (topics, sources) or admin
+    (users too). Passwords are stored as salted scrypt hashes, never as text."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (CheckConstraint("role IN ('reader', 'editor', 'admin')", name="role"),)
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(10), default="reader")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class Judgement(Base):
+    """A researcher's verdict on a document for a topic (relevant or not) and/or a note.
+
+    Append-only like the rest of the archive: a new judgement by the same user on the same
+    document and topic supersedes the earlier one, which stays as history."""
+
+    __tablename__ = "judgement"
+    __table_args__ = (
+        CheckConstraint("verdict IS NULL OR verdict IN ('relevant', 'not_relevant')",
+                        name="verdict"),
+        Index("ix_judgement_document_topic", "document_id", "topic_id"),
+    )
+
+    id: Mapped[intpk]
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+# --- search index (migration 0008) ----------------------------------------------------------
+
+from datetime import date  # noqa: E402  (appended section: the search index)
+
+from sqlalchemy import Date  # noqa: E402
+
+
+class SearchEntry(Base):
+    """The search index: one row per record, for its current version (``storage.search``):
+    what filters, facets and sorting read. Its tokens are in ``SearchTerms``. Kept in the same
+    transaction as the archive's changes."""
+
+    __tablename__ = "search_index"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True,
+                                           autoincrement=False)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    doc_type: Mapped[str | None] = mapped_column(String(200))
+    #: Publication day (else the day fetched), Europe/Amsterdam: the period filter and sort.
+    day: Mapped[date] = mapped_column(Date, index=True)
+    #: Publication day only (``datum:`` in a query, as the matcher reads it).
+    published_on: Mapped[date | None] = mapped_column(Date)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Of the record's stated identifiers when indexed: re-index when they change.
+    identifiers_hash: Mapped[str] = mapped_column(String(32))
+
+
+class SearchTerms(Base):
+    """A search index row's tokens (stems, folded forms, reversed stems, identifier hashes) as
+    plain words, apart from ``search_index`` so that the rows counted and sorted stay small.
+    SQLite indexes them with FTS5 (``search_fts``), PostgreSQL with ``tsvector`` columns
+    ``tsv``/``title_tsv`` (GIN); both kept by triggers of migration 0008, not in this model."""
+
+    __tablename__ = "search_terms"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("search_index.record_id"),
+                                           primary_key=True, autoincrement=False)
+    title_terms: Mapped[str] = mapped_column(Text, default="")
+    body_terms: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- title keys (migration 0009) ------------------------------------------------------------
+
+from sqlalchemy import BigInteger  # noqa: E402  (appended section: identity's blocking index)
+
+
+class TitleKey(Base):
+    """Blocking keys of a record's title (``storage.identity``): a near-duplicate, a re-issue
+    marked "(gewijzigd)" or a consultation of a bill is found through a few indexed key
+    lookups within a date window, never by scanning the archive. ``key`` is a 64-bit hash of
+    the record's family and a pair of its title's longest content words (or, for the family
+    ``=``, of the whole normalised title); ``day`` its publication day (Amsterdam), else the
+    day first seen."""
+
+    __tablename__ = "title_key"
+    __table_args__ = (Index("ix_title_key_key_day", "key", "day", "source_id", "record_id"),)
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), primary_key=True,
+                                           autoincrement=False)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"))
+    day: Mapped[date] = mapped_column(Date)
+
+#: Search counts a result's documents per topic from (document, topic) pairs (migration 0008).
+Index("ix_match_document_topic", Match.document_id, Match.topic_id)

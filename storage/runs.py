@@ -37,6 +37,26 @@ def start_run(
     return run
 
 
+def interrupted_runs(session: Session, run: CrawlRun) -> list[int]:
+    """The runs of ``run``'s source that were interrupted just before it (killed, closed as
+    ``interrupted``), newest first, up to the last run that ended on its own: ``run`` completes
+    their visit, so their unreported events are folded into as its own (record_observation's
+    ``resumes``)."""
+    earlier = session.scalars(
+        select(CrawlRun)
+        .where(CrawlRun.source_id == run.source_id, CrawlRun.id != run.id,
+               CrawlRun.started_at <= run.started_at)
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+        .limit(20)
+    ).all()
+    resumed = []
+    for previous in earlier:
+        if previous.finish_reason != "interrupted":
+            break
+        resumed.append(previous.id)
+    return resumed
+
+
 def add_error(run: CrawlRun, url: str | None, reason: str) -> None:
     """Count a failure and keep its reason (the first ERROR_LIMIT of them)."""
     run.failed += 1

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from storage.db import make_engine, upgrade
@@ -19,6 +20,14 @@ POSTGRES_URL = os.environ.get(
     "BELEIDSRADAR_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Hypothesis (tests/test_fuzz.py): few examples by default so the suite stays quick, the same
+# examples on every CI run; `pytest --hypothesis-profile=long tests/test_fuzz.py` digs deep.
+settings.register_profile("quick", max_examples=60, deadline=None)
+settings.register_profile("ci", settings.get_profile("quick"), derandomize=True,
+                          database=None, print_blob=True)
+settings.register_profile("long", max_examples=3000, deadline=None)
+settings.load_profile("ci" if IN_CI else "quick")
 
 
 def postgres_available() -> str | None:

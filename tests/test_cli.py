@@ -12,7 +12,7 @@ from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["init", "crawl", "sources", "demo", "topics", "digest", "subscribers", "feeds", "run",
-            "history", "documents", "search"]
+            "history", "documents", "search", "serve", "users", "dossier"]
 TOPIC_COMMANDS = ["list", "show", "add", "edit", "disable", "enable", "test", "check", "import",
                   "export"]
 
@@ -97,6 +97,25 @@ def test_demo_runs_the_real_crawl_into_a_fresh_archive(tmp_path: Path) -> None:
     assert "exists and is not empty" in again.stderr
     sources = cli("sources", "--database", str(target / "beleidsradar.db"))
     assert sources.returncode == 0 and "tweedekamer" in sources.stdout
+    # Every source of the recording, the researcher-added feed and page too, and how to
+    # open the web UI on this archive.
+    for slug in ("rijksoverheid", "rechtspraak", "eerstekamer", "internetconsultatie",
+                 "raadvanstate", "eurlex", "europarl", "feed-comensha",
+                 "page-nationaalrapporteur-publicaties"):
+        assert slug in sources.stdout, slug
+    assert "beleidsradar serve --database" in out and "log in als demo" in out
+
+
+def test_replaying_a_recording_adds_the_feeds_and_pages_it_holds(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    assert cli("init", "-d", db).returncode == 0
+    week48 = ROOT / "crawler" / "recordings" / "demo" / "2-week48"
+    replayed = cli("crawl", "feed-comensha", "page-nationaalrapporteur-publicaties",
+                   "--replay", str(week48), "-d", db)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "bron uit de opname toegevoegd: feed-comensha" in replayed.stdout
+    listed = cli("sources", "list", "-d", db)
+    assert "feed-comensha (feed)" in listed.stdout and "page-nationaalrapporteur" in listed.stdout
 
 
 def test_topics_commands_end_to_end(tmp_path: Path) -> None:

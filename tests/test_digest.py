@@ -111,11 +111,20 @@ def test_week_48_per_topic(demo_archive: Path) -> None:
         )
         assert topic.counts["new"] == expected
 
-    # Every source of the demo week was visited once this week, and every visit went well.
+    # Every source of the demo week, the feed and page a researcher added included, was
+    # visited once this week, and every visit went well.
     assert [(s.slug, s.runs, s.last_status) for s in digest.sources] == [
-        (slug, 1, "ok") for slug in ("eerstekamer", "eurlex", "europarl", "internetconsultatie",
-                                     "officielebekendmakingen", "raadvanstate", "rechtspraak",
-                                     "rijksoverheid", "tweedekamer")]
+        (slug, 1, "ok") for slug in ("eerstekamer", "eurlex", "europarl", "feed-comensha",
+                                     "internetconsultatie", "officielebekendmakingen",
+                                     "page-nationaalrapporteur-publicaties", "raadvanstate",
+                                     "rechtspraak", "rijksoverheid", "tweedekamer")]
+    # The researcher-added feed brought a new item, the page a real change (a new version).
+    feed_item = next(e for t in digest.topics for e in t.entries
+                     if e.sources == ["feed-comensha"])
+    assert feed_item.title.startswith("Reactie CoMensha op de Kamerbrief")
+    [page_entry] = [e for t in digest.topics for e in t.entries + t.weak
+                    if e.sources == ["page-nationaalrapporteur-publicaties"]][:1]
+    assert [ev.kind for ev in page_entry.events] == ["changed"]
     assert digest.unmatched > 0  # stikstof and the housing market are in no topic
 
 

@@ -306,7 +306,7 @@ def test_an_error_status_is_a_failure_through_the_errback() -> None:
     failure.request = request  # what Scrapy attaches before calling the errback
     request.errback(failure)
     assert s.failures == [(f"{SITE}/wetsvoorstel/36547",
-                           "HttpError: Ignoring non-200 response")]
+                           "HTTP 404 Not Found")]
 
 
 def test_dates_in_the_spellings_the_page_uses() -> None:

@@ -315,7 +315,7 @@ def test_a_failed_later_page_holds_the_cursor_despite_newer_rows() -> None:
                                 "Ignoring non-200 response"))
     failure.request = follow  # type: ignore[attr-defined]
     follow.errback(failure)
-    assert s.failures == [(follow.url, "HttpError: Ignoring non-200 response")]
+    assert s.failures == [(follow.url, "HTTP 503 Service Unavailable")]
     assert s.next_cursor() == {"procedure:2024/0035(COD)": "2026-09-01"}
 
 

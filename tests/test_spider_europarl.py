@@ -235,7 +235,7 @@ def test_the_procedure_item_from_the_real_oeil_file_every_field() -> None:
     oeil = oeil_request(s)
     assert oeil.url == OEIL + "2024/0258(COD)"
     assert s.failures == [(API + "procedures/2024-0258" + FORMAT,
-                           "HttpError: Ignoring non-200 response")]
+                           "HTTP 404 Not Found")]
     [votes] = answer(oeil, fixture(REAL_OEIL), HtmlResponse)
     # "Results of vote in Parliament" links the sitting's vote page: its XML is asked for.
     assert votes.url == DOCEO + "PV-10-2025-03-11-VOT_EN.xml"
@@ -354,7 +354,7 @@ def test_the_vote_on_the_file_gives_result_counts_and_date() -> None:
     assert item.identifiers["ep_document"] == ["A-9-2023-0285", "TA-9-2024-0309"]
     assert "Eindhandeling: Directive 2024/1712 (CELEX 32024L1712)" in item.text
     assert s.failures == [(API + "procedures/2022-0426" + FORMAT,
-                           "HttpError: Ignoring non-200 response")]
+                           "HTTP 404 Not Found")]
 
 
 def test_a_vote_named_by_procedure_number_and_a_raise_hand_vote_without_counts() -> None:
@@ -366,13 +366,20 @@ def test_a_vote_named_by_procedure_number_and_a_raise_hand_vote_without_counts()
 
 
 @pytest.mark.parametrize("status", [404, 503])
-def test_a_failed_vote_file_costs_only_the_vote_facets(status: int) -> None:
+def test_a_missing_vote_file_costs_the_vote_facets_a_failed_one_holds_the_item(status: int) -> None:
     s = spider(["2022/0426(COD)"])
     [votes] = answer(oeil_request(s), demo_page("2022/0426(COD)", 1), HtmlResponse)
-    [item] = http_error(votes, status)
-    assert item.key == "2022/0426(COD)" and item.status["stadium"] == "Procedure completed"
-    assert "besluit" not in item.status
-    assert s.failures[-1] == (votes.url, "HttpError: Ignoring non-200 response")
+    items = http_error(votes, status)
+    if status == 404:  # there is no vote file: the item has its stage, no vote
+        [item] = items
+        assert item.key == "2022/0426(COD)" and item.status["stadium"] == "Procedure completed"
+        assert "besluit" not in item.status
+        assert s.failures[-1] == (votes.url, "HTTP 404 Not Found")
+    else:  # the vote file failed to come: the item waits for a run that has it whole
+        assert items == []
+        assert s.failures[-2] == (votes.url, "HTTP 503 Service Unavailable")
+        assert s.failures[-1][1] == ("2022/0426(COD): not stored this run, as its vote result "
+                                     "did not come; the next run stores it whole")
 
 
 @pytest.mark.parametrize(("body", "reason"), [

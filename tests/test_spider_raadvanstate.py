@@ -320,7 +320,7 @@ def test_garbage_and_error_status_are_failures() -> None:
     assert [(url, why.split(":")[0]) for url, why in s.failures] == [
         (LISTING, "overview of adviezen is not an HTML page (application/json)"),
         (ADVIES, "advies page @143210 is not an HTML page (application/pdf)"),
-        (ADVIES, "HttpError"),
+        (ADVIES, "HTTP 503 Service Unavailable"),
     ]
     assert s.next_cursor() == {"published": "2026-11-16"}
 

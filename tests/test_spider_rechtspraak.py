@@ -351,7 +351,7 @@ def test_an_http_error_is_a_failure_and_holds_the_cursor() -> None:
     failure = Failure(HttpError(response, "Ignoring non-200 response"))
     failure.request = content
     content.errback(failure)
-    assert s.failures == [(content.url, "HttpError: Ignoring non-200 response")]
+    assert s.failures == [(content.url, "HTTP 503 Service Unavailable")]
     assert not s._pending and s.next_cursor() == WEEK48
 
 

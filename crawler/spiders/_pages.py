@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 import lxml.html
 from scrapy.http import Response
 
+from crawler.spiders._base import xml_safe
 from crawler.spiders.page import page_text
 from monitors.text import clean, fold
 
@@ -75,7 +76,7 @@ def html_document(response: Response) -> Any | None:
     if not response.text.strip() or "<" not in response.text[:2000]:
         return None
     try:
-        return lxml.html.fromstring(response.text, base_url=response.url)
+        return lxml.html.fromstring(xml_safe(response.text), base_url=response.url)
     except (lxml.etree.ParserError, ValueError):
         return None
 

@@ -45,7 +45,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount, titled
+from crawler.spiders._base import FailureAccount, cut_off, titled, xml_safe
 from monitors import identifiers as ids
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -184,10 +184,13 @@ class BillPage:
 def read_page(html: str, base_url: str) -> BillPage:
     """The parts of a bill page, found by their labels and headings. Raises LayoutChanged."""
     try:
-        document = lxml.html.fromstring(html, base_url=base_url)
+        document = lxml.html.fromstring(xml_safe(html), base_url=base_url)
     except (etree.ParserError, ValueError) as exc:
         raise LayoutChanged(f"not an HTML page ({exc})") from exc
-    document.make_links_absolute(base_url, resolve_base_href=True)
+    try:
+        document.make_links_absolute(base_url, resolve_base_href=True)
+    except ValueError as exc:  # a link with control characters lxml cannot store back
+        raise LayoutChanged(f"a link on the page is not a URL ({exc})") from exc
     page_title = squeeze(document.findtext(".//title") or "")
     og_title = next(iter(document.xpath("//meta[@property='og:title']/@content")), "")
     for element in list(document.iter(*DROP_TAGS)):
@@ -362,6 +365,9 @@ class EerstekamerSpider(FailureAccount, scrapy.Spider):
                 b"Content-Type", b"text/html").lower():
             self.fail(response.url, f"bill {dossier}: not an HTML page "
                       f"({response.headers.get('Content-Type', b'?').decode('latin-1')})")
+            return
+        if (why := cut_off(response)) is not None:
+            self.fail(response.url, f"bill {dossier}: {why}")
             return
         try:
             page = read_page(response.text, response.url)

@@ -50,7 +50,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount, utc_day
+from crawler.spiders._base import FailureAccount, utc_day, well_formed
 from monitors import identifiers as ids
 
 SPARQL_JSON = "application/sparql-results+json"
@@ -342,7 +342,8 @@ class EurlexSpider(FailureAccount, scrapy.Spider):
             self._query_failed(watch, response.url, "not SPARQL JSON results (no head or "
                                "results.bindings)")
             return None
-        missing = [v for v in REQUIRED_VARS if v not in (head.get("vars") or [])]
+        variables = head.get("vars") if isinstance(head.get("vars"), list) else []
+        missing = [v for v in REQUIRED_VARS if v not in variables]
         if missing:
             self._query_failed(watch, response.url, f"results lack the variables {missing}: "
                                "they answer a different query")
@@ -358,7 +359,7 @@ class EurlexSpider(FailureAccount, scrapy.Spider):
         for number, binding in enumerate(bindings, start=offset + 1):
             row = row_values(binding) if isinstance(binding, dict) else {}
             try:
-                item = self.work_item(row, watch, fetched_at)
+                item = well_formed(self.work_item(row, watch, fetched_at))
             except ValueError as exc:
                 # The cursor holds: a row we could not read is asked for again next run.
                 self._query_failed(watch, response.url, f"row {number}: {exc}")

@@ -53,7 +53,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount, utc_day
+from crawler.spiders._base import FailureAccount, cut_off, utc_day, well_formed, xml_safe
 from monitors import identifiers as ids
 
 JSONLD = "application/ld+json"
@@ -268,7 +268,7 @@ def _labelled_paragraphs(section: Any) -> dict[str, list[str]]:
 
 def oeil_file(body: str, reference: str, page_url: str) -> dict[str, Any]:
     """The procedure file's facts; SourceFormatError when the page lacks what it must have."""
-    document = lxml.html.fromstring(body)
+    document = lxml.html.fromstring(xml_safe(body))
     page_title = _clean(document.findtext(".//title") or "")
     if "Procedure File" not in page_title:
         raise SourceFormatError(f"not an OEIL procedure file (title {page_title[:80]!r})")
@@ -401,6 +401,16 @@ class ProcedureRun:
     vote: dict[str, Any] | None = None
     vote_url: str | None = None
     documents: set[str] = field(default_factory=set)
+    #: What the procedure item lacks because a request failed for a passing reason (a 5xx, a
+    #: timeout, a cut answer): the item is then not stored this run, rather than stored without
+    #: it and changed back on the next (two versions, two digest entries, for nothing).
+    missing: str | None = None
+
+
+def _not_found(failure: Failure) -> bool:
+    """A 404: the resource does not exist (for good), unlike a server or network failure."""
+    response = getattr(failure.value, "response", None)
+    return response is not None and response.status == 404
 
 
 class EuroparlSpider(FailureAccount, scrapy.Spider):
@@ -474,14 +484,30 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
                               cb_kwargs={"run": run}, dont_filter=True)
 
     def procedure_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
-        """The API is optional for the procedure item: record the failure, go on to OEIL."""
+        """The API is optional for the procedure item: record the failure, go on to OEIL (a
+        procedure the API does not have is stored without it; one it failed to give is not
+        stored this run)."""
         self.on_error(failure)
-        yield self._oeil_request(failure.request.cb_kwargs["run"])
+        run = failure.request.cb_kwargs["run"]
+        if not _not_found(failure):
+            run.missing = "its API record"
+        yield self._oeil_request(run)
 
     def votes_failed(self, failure: Failure) -> Iterator[PolicyItem]:
-        """Without the vote file the procedure item still has its stage."""
+        """Without the vote file the procedure item still has its stage (if the file does not
+        exist; if it failed to come, the item waits for the next run)."""
         self.on_error(failure)
-        yield self.procedure_item(failure.request.cb_kwargs["run"])
+        run = failure.request.cb_kwargs["run"]
+        if not _not_found(failure):
+            run.missing = "its vote result"
+        yield from self._procedure_items(run)
+
+    def _procedure_items(self, run: ProcedureRun) -> Iterator[PolicyItem]:
+        if run.missing:
+            self.fail(run.oeil_url or None, f"{run.reference}: not stored this run, as "
+                      f"{run.missing} did not come; the next run stores it whole")
+            return
+        yield self.procedure_item(run)
 
     # --- callbacks -------------------------------------------------------------------------
 
@@ -489,8 +515,9 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
                         ) -> Iterator[scrapy.Request]:
         try:
             run.api = api_procedure(response.body, run.reference)
-        except SourceFormatError as exc:
+        except (SourceFormatError, KeyError, TypeError, ValueError, AttributeError) as exc:
             self.fail(response.url, f"{run.reference}: {exc}")
+            run.missing = "its API record"
         if run.api is not None:
             for identifier in run.api["documents"]:
                 if (reference := ids.ep_document(identifier)) is not None:
@@ -504,14 +531,19 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
 
     def parse_document(self, response: Response, procedure: str) -> Iterator[PolicyItem]:
         try:
-            yield self.document_item(response.body, procedure)
-        except (SourceFormatError, KeyError, TypeError) as exc:
+            item = well_formed(self.document_item(response.body, procedure))
+        except (SourceFormatError, KeyError, TypeError, ValueError, AttributeError) as exc:
             self.fail(response.url, f"document of {procedure}: {exc}")
+        else:
+            yield item
 
     def parse_oeil(self, response: Response, run: ProcedureRun
                    ) -> Iterator[PolicyItem | scrapy.Request]:
         if not hasattr(response, "text"):
             self.fail(response.url, f"{run.reference}: the procedure file is not a text page")
+            return
+        if (why := cut_off(response)) is not None:
+            self.fail(response.url, f"{run.reference}: procedure file: {why}")
             return
         try:
             run.oeil = oeil_file(response.text, run.reference, response.url)
@@ -522,7 +554,7 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
             run.documents.add(reference)
         sitting = self.vote_sitting(run)
         if sitting is None:
-            yield self.procedure_item(run)
+            yield from self._procedure_items(run)
             return
         run.vote_url = self.votes_url(*sitting)
         # Two files can have been voted in one sitting: each chain asks for the file itself.
@@ -538,7 +570,7 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
             if run.vote is None:
                 self.logger.info("europarl.no_vote procedure=%s url=%s", run.reference,
                                  response.url)
-        yield self.procedure_item(run)
+        yield from self._procedure_items(run)
 
     # --- what the chain knows ---------------------------------------------------------------
 

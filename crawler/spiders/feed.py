@@ -16,6 +16,7 @@ import io
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 import scrapy
@@ -23,10 +24,17 @@ from scrapy.http import Response
 from w3lib.html import remove_tags, replace_entities
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount
+from crawler.spiders._base import FailureAccount, web_address, well_formed
 
 #: bozo exceptions that do not make a feed unusable (feedparser names).
 SURVIVABLE = ("CharacterEncodingOverride", "NonXMLContentType")
+
+
+def ends_whole(body: bytes) -> bool:
+    """Whether a feed's bytes end with the closing tag of its root (</rss>, </feed>, </rdf:RDF>,
+    even without its ">"); a feed cut off in transit does not."""
+    tail = body.rstrip()[-64:].lower()
+    return any(tag in tail for tag in (b"</rss", b"</feed", b"</rdf:rdf", b"</rdf"))
 
 
 def html_to_text(value: str) -> str:
@@ -75,29 +83,48 @@ class FeedSpider(FailureAccount, scrapy.Spider):
         headers = {key.decode("latin-1").lower(): response.headers.get(key).decode("latin-1")
                    for key in response.headers.keys()}
         headers["content-location"] = response.url
-        parsed = feedparser.parse(io.BytesIO(response.body), response_headers=headers)
+        try:
+            parsed = feedparser.parse(io.BytesIO(response.body), response_headers=headers)
+        except (ValueError, LookupError) as exc:  # e.g. a garbled encoding declaration
+            self.fail(response.url, f"feed cannot be read ({type(exc).__name__}: {exc})")
+            return
+        entries = list(parsed.entries)
+        broken = False
         if parsed.get("bozo"):
             problem = parsed.get("bozo_exception")
             name = type(problem).__name__
             if name not in SURVIVABLE:
+                broken = True
+                recovered = f"{len(entries)} entries recovered"
+                if entries and not ends_whole(response.body):
+                    # Cut off in transit: the entry it stops in is only partly there.
+                    entries.pop()
+                    recovered += (", the last one left out: the feed stops before its closing "
+                                  "tag (cut off?)")
                 self.fail(response.url, f"feed is not well-formed ({name}: {problem}); "
-                                        f"{len(parsed.entries)} entries recovered")
+                                        f"{recovered}")
         if not parsed.entries and not parsed.get("version"):
             self.fail(response.url, "not a feed: neither RSS nor Atom, and no entries "
                                     f"(Content-Type {headers.get('content-type', '?')})")
             return
         fetched_at = datetime.now(UTC)
-        for index, entry in enumerate(parsed.entries):
+        for index, entry in enumerate(entries):
             try:
-                yield self.entry_item(entry, parsed, response.url, fetched_at)
+                item = well_formed(self.entry_item(entry, parsed, response.url, fetched_at))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 self.fail(response.url, f"entry {index + 1}: {type(exc).__name__}: {exc}")
+                continue
+            yield item
+        if broken:
+            return  # keep the old validators: a 304 next time must not hide what was missed
         good = {"etag": headers.get("etag", ""), "last_modified": headers.get("last-modified", "")}
         self._validators = {k: v for k, v in good.items() if v}
 
     def entry_item(self, entry: Any, parsed: Any, feed_url: str,
                    fetched_at: datetime) -> PolicyItem:
-        link = entry.get("link") or ""
+        # A link that is no web address (a bare identifier, a typo) is not where to read it.
+        link = web_address(urljoin(feed_url, entry.get("link") or "")) if entry.get("link") \
+            else ""
         title = html_to_text(entry.get("title", ""))
         parts = [html_to_text(c.get("value", "")) for c in entry.get("content", [])]
         summary = html_to_text(entry.get("summary", ""))

@@ -43,7 +43,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount
+from crawler.spiders._base import FailureAccount, cut_off
 from crawler.spiders._pages import (
     content_root,
     dates_in,
@@ -166,6 +166,9 @@ class InternetconsultatieSpider(FailureAccount, scrapy.Spider):
         if document is None:
             kind = response.headers.get("Content-Type", b"?").decode("latin-1")
             self.fail(response.url, f"{what} is not an HTML page ({kind})")
+        elif (why := cut_off(response)) is not None:
+            self.fail(response.url, f"{what}: {why}")
+            return None
         return document
 
     def consultation_links(self, document: Any, base_url: str) -> list[tuple[str, str, str]]:

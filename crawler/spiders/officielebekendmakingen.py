@@ -203,7 +203,10 @@ class OfficielebekendmakingenSpider(FailureAccount, scrapy.Spider):
             ids["celex"] = celexes
         links = {e.get("manifestation"): (e.text or "").strip() for e in _all(record, "itemUrl")
                  if e.get("manifestation")}
+        links = {k: v for k, v in links.items() if v.startswith(("http://", "https://"))}
         preferred = _text(record, "enrichedData", "preferredUrl")
+        if not preferred.startswith(("http://", "https://")):
+            preferred = ""
         url = preferred or links.get("html") or urljoin(
             "https://zoek.officielebekendmakingen.nl/", f"{identifier}.html")
         when = (_text(meta, "owmsmantel", "available") or _text(meta, "owmsmantel", "issued")
@@ -228,6 +231,6 @@ class OfficielebekendmakingenSpider(FailureAccount, scrapy.Spider):
                 "modified": _text(meta, "owmskern", "modified"),
                 "vergaderjaar": _text(meta, "tpmeta", "vergaderjaar"),
                 "publicatienaam": _text(meta, "tpmeta", "publicatienaam"),
-                "links": {k: v for k, v in links.items() if v.startswith("http")},
+                "links": links,
             },
         )

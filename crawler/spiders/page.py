@@ -19,7 +19,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount
+from crawler.spiders._base import FailureAccount, cut_off, xml_safe
 
 DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "form", "nav",
              "button", "select", "input")
@@ -110,7 +110,14 @@ class PageSpider(FailureAccount, scrapy.Spider):
             self.fail(response.url, "not a text page "
                       f"({response.headers.get('Content-Type', b'?').decode()})")
             return
-        document = lxml.html.fromstring(response.text, base_url=response.url)
+        if (why := cut_off(response)) is not None:
+            self.fail(response.url, why)
+            return
+        try:
+            document = lxml.html.fromstring(xml_safe(response.text), base_url=response.url)
+        except (lxml.etree.ParserError, ValueError) as exc:  # empty, or not HTML at all
+            self.fail(response.url, f"the page is not HTML ({exc})")
+            return
         page_title = " ".join(document.findtext(".//title", default="").split())
         if self.selector:
             parts = document.cssselect(self.selector)

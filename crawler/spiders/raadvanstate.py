@@ -39,7 +39,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount
+from crawler.spiders._base import FailureAccount, cut_off
 from crawler.spiders._pages import (
     content_root,
     dates_in,
@@ -175,6 +175,9 @@ class RaadvanstateSpider(FailureAccount, scrapy.Spider):
         if document is None:
             kind = response.headers.get("Content-Type", b"?").decode("latin-1")
             self.fail(response.url, f"{what} is not an HTML page ({kind})")
+        elif (why := cut_off(response)) is not None:
+            self.fail(response.url, f"{what}: {why}")
+            return None
         return document
 
     def advice_entries(self, document: Any, base_url: str

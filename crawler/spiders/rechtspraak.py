@@ -53,7 +53,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount, utc_day
+from crawler.spiders._base import FailureAccount, utc_day, web_address
 from monitors import identifiers as ids
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -537,7 +537,7 @@ class RechtspraakSpider(FailureAccount, scrapy.Spider):
             if ruling.metadata_only else "",
             f"Deze ECLI is vervangen door {replaced_by}." if replaced_by else "",
         ]
-        url = (entry.get("link") or ruling.deeplink
+        url = (web_address(entry.get("link")) or web_address(ruling.deeplink)
                or f"https://uitspraken.rechtspraak.nl/inziendocument?id={ruling.ecli}")
         return PolicyItem(
             source=self.name,
@@ -583,7 +583,8 @@ class RechtspraakSpider(FailureAccount, scrapy.Spider):
         return PolicyItem(
             source=self.name,
             key=ecli,
-            url=entry.get("link") or f"https://uitspraken.rechtspraak.nl/inziendocument?id={ecli}",
+            url=(web_address(entry.get("link"))
+                 or f"https://uitspraken.rechtspraak.nl/inziendocument?id={ecli}"),
             fetched_at=datetime.now(UTC),
             title=entry.get("title") or ecli,
             identifiers={"ecli": [ecli]},

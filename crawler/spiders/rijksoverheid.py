@@ -56,7 +56,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount
+from crawler.spiders._base import FailureAccount, cut_off, web_address, well_formed, xml_safe
 from crawler.spiders.feed import SURVIVABLE, html_to_text
 from monitors.identifiers import kamerstuk, kamerstukken_in
 
@@ -285,7 +285,12 @@ class RijksoverheidSpider(FailureAccount, scrapy.Spider):
             self._request_failed(response.url, f"search RSS for {term!r} answered HTTP "
                                                f"{response.status}" + (f": {hint}" if hint else ""))
             return
-        parsed = self._feed(response)
+        try:
+            parsed = self._feed(response)
+        except (ValueError, LookupError) as exc:  # e.g. a garbled encoding declaration
+            self._request_failed(response.url, f"search RSS for {term!r} cannot be read "
+                                               f"({type(exc).__name__}: {exc})")
+            return
         if not parsed.get("version") and not parsed.entries:
             what = "an HTML page" if looks_like_html(response) else "something else"
             self._request_failed(
@@ -313,6 +318,7 @@ class RijksoverheidSpider(FailureAccount, scrapy.Spider):
         for index, entry in enumerate(parsed.entries):
             try:
                 item = self.rss_item(entry, term, response.url, fetched_at)
+                item = well_formed(item) if item is not None else None
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 self.fail(response.url, f"search RSS for {term!r}, item {index + 1}: "
                                         f"{type(exc).__name__}: {exc}")
@@ -329,10 +335,12 @@ class RijksoverheidSpider(FailureAccount, scrapy.Spider):
 
     def rss_item(self, entry: Any, term: str, feed_url: str,
                  fetched_at: datetime) -> PolicyItem | None:
-        link = urljoin(SITE, (entry.get("link") or "").strip())
+        link = web_address(urljoin(SITE, (entry.get("link") or "").strip()))
         title = html_to_text(entry.get("title", ""))
         if not title or not (entry.get("link") or "").strip():
             raise ValueError("item without title or link")
+        if not link:
+            raise ValueError(f"item link {entry.get('link')!r} is not a web address")
         if page_kind(link) is None:
             self.crawler.stats.inc_value("watch/rijksoverheid/other_pages")
             return None
@@ -390,12 +398,12 @@ class RijksoverheidSpider(FailureAccount, scrapy.Spider):
         since = midnight(self._since)
         for index, record in enumerate(records):
             try:
-                item = self.classic_item(record, kind, response.url, fetched_at)
+                item = well_formed(self.classic_item(record, kind, response.url, fetched_at))
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 self.fail(response.url, f"{what}, record {offset + index + 1}: "
                                         f"{type(exc).__name__}: {exc}")
                 continue
-            changed = parse_when(record.get("lastmodified", "")) or item.published_at
+            changed = parse_when(str(record.get("lastmodified") or "")) or item.published_at
             if changed is not None and changed < since:
                 self.crawler.stats.inc_value("watch/rijksoverheid/older_than_since")
                 continue
@@ -447,7 +455,9 @@ class RijksoverheidSpider(FailureAccount, scrapy.Spider):
         title = html_to_text(str(record.get("title") or ""))
         if not canonical or not title:
             raise ValueError("record without canonical or title")
-        url = urljoin(SITE, canonical)
+        url = web_address(urljoin(SITE, canonical))
+        if not url:
+            raise ValueError(f"canonical {canonical!r} is not a web address")
         published = (parse_when(str(record.get("available") or ""))
                      or parse_when(str(record.get("frontenddate") or ""))
                      or parse_when(str(record.get("lastmodified") or "")))
@@ -535,7 +545,16 @@ class RijksoverheidSpider(FailureAccount, scrapy.Spider):
                                  f"{response.headers.get(b'Content-Type', b'?').decode()})")
             yield item
             return
-        document = lxml.html.fromstring(response.text, base_url=response.url)
+        if (why := cut_off(response)) is not None:
+            self._request_failed(response.url, f"Kamerstuk page: {why}")
+            yield item
+            return
+        try:
+            document = lxml.html.fromstring(xml_safe(response.text), base_url=response.url)
+        except (etree.ParserError, ValueError) as exc:  # empty, or not HTML at all
+            self._request_failed(response.url, f"Kamerstuk page is not HTML ({exc})")
+            yield item
+            return
         if not document.xpath("//h1"):
             self._request_failed(response.url, "Kamerstuk page has no <h1>: has the page layout "
                                                "changed?")

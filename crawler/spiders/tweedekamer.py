@@ -28,7 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount, titled
+from crawler.spiders._base import FailureAccount, titled, well_formed
 
 #: Fields a live row of each entity must have; a missing one means the API changed under us
 #: (the v4/2.0 → new-version migration of 2026, SOURCES.md §1.1), which must fail loudly.
@@ -181,14 +181,19 @@ class TweedekamerSpider(FailureAccount, scrapy.Spider):
         fetched_at = datetime.now(UTC)
         for row in rows:
             try:
-                yield from self.items_for(entity, row, fetched_at)
-            except (SourceFormatError, KeyError, TypeError, ValueError) as exc:
+                # A row is all or nothing: its items are checked before any is yielded.
+                items = [well_formed(i) for i in self.items_for(entity, row, fetched_at)]
+                self._note_newest(entity, row.get(CURSOR_FIELD))
+            except (SourceFormatError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 row_id = row.get("Id") if isinstance(row, dict) else None
                 self.fail(response.url, f"{entity} row {row_id}: {exc}")
                 continue
-            self._note_newest(entity, row.get(CURSOR_FIELD))
+            yield from items
         next_link = page.get("@odata.nextLink")
-        if next_link:
+        if next_link and not isinstance(next_link, str):
+            self.fail(response.url, f"@odata.nextLink is {type(next_link).__name__}, not a URL: "
+                                    "the remaining pages are missing")
+        elif next_link:
             yield self._request(response.urljoin(next_link), entity)
         else:
             self._completed.add(entity)
