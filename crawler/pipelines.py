@@ -49,8 +49,8 @@ from storage.topics import active_matcher, record_matches
 logger = logging.getLogger(__name__)
 
 #: Items stored in one transaction at most, and how long the first of them waits for more.
-#: One commit per item cost 15-20 % of the store time on SQLite (WAL commit, FTS5 segment) and
-#: more on PostgreSQL (a WAL flush per commit): bench/RESULTS.md, crawl benchmark.
+#: One commit per item cost ~10 % of the store time on SQLite (WAL commit, FTS5 segment) and a
+#: third of the throughput on PostgreSQL (a WAL flush per commit): bench/RESULTS.md, crawl.
 BATCH_ITEMS = 100
 BATCH_SECONDS = 0.2
 
