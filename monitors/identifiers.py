@@ -17,6 +17,7 @@ One spelling per thing, so that a query, an item's identifiers and a mention in 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 import re
 from functools import lru_cache
 
@@ -97,6 +98,9 @@ _SR_QUALIFIERS = {
 }
 _SR_BARE = re.compile(r"(?<![°\w])(" + _SR_NUMBER + r")\s+(?:WvSr|Sr)\b")
 _SR_BWB = re.compile(r"BWBR0001854(?:/|&(?:amp;)?artikel=)(" + _SR_NUMBER + r")\b", re.IGNORECASE)
+# The code's names as the walk below reads them (a whole run of letters, any case).
+_SR_CODE = re.compile(r"(?<![^\W\d_])(?:wvsr|sr|wetboek)(?![^\W\d_])", re.IGNORECASE)
+_SR_REACH = 400  # characters a reference is read for, from its "artikel"
 _QUALIFIER_BEFORE = re.compile(r"(?:lid|sub|onder|aanhef|en|,)\s*$", re.IGNORECASE)
 
 
@@ -104,7 +108,7 @@ def _sr_reference_at(text: str, start: int) -> tuple[list[str], int] | None:
     """The article numbers of the reference starting at ``start`` (just after "artikel") and
     where it ends, if the reference is to the Wetboek van Strafrecht."""
     tokens = [(m.group(1), m.group().lower(), m.end()) for m in
-              _SR_TOKEN.finditer(text, start, min(len(text), start + 400))]
+              _SR_TOKEN.finditer(text, start, min(len(text), start + _SR_REACH))]
     numbers: list[str] = []
     i, listing = 0, True
     while i < len(tokens):
@@ -137,9 +141,15 @@ def criminal_code_articles_in(text: str) -> list[str]:
     in order of first mention; "artikel 249 Sv" or "artikel 6:248 BW" do not count."""
     found: dict[str, None] = {}
     taken: list[tuple[int, int]] = []
+    # Where the code is named: an "artikel" with no code name within the walk's reach is not
+    # walked (a long ruling of Sv or BW articles would otherwise be read 400 characters a time).
+    codes = [m.start() for m in _SR_CODE.finditer(text)]
     for anchor in _SR_ANCHOR.finditer(text):
         if taken and anchor.start() < taken[-1][1]:
             continue  # inside a chained reference already read
+        nearest = bisect_left(codes, anchor.end())
+        if nearest == len(codes) or codes[nearest] >= anchor.end() + _SR_REACH:
+            continue
         reference = _sr_reference_at(text, anchor.end())
         if reference:
             numbers, end = reference

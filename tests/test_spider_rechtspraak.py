@@ -4,7 +4,6 @@ metadata-only and replaced records, deletions, failures, and the demo week."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -453,11 +452,15 @@ def test_criminal_code_articles_in_court_spellings(text: str, articles: list[str
     assert ids.criminal_code_articles_in(text) == articles
 
 
-def test_criminal_code_articles_in_is_fast_on_a_long_ruling() -> None:
-    text = "art 12 en 13 en 14 en 15 lid 1 onder a onder b en en , , " * 20000
-    started = time.monotonic()
-    assert ids.criminal_code_articles_in(text) == []
-    assert time.monotonic() - started < 5
+def test_criminal_code_articles_in_a_long_ruling_of_near_references() -> None:
+    # 1.2 MB of numbers, "lid" and "onder" chains that never name the Sr: nothing is read as an
+    # article, and real references after it (and between it) still are. How long this takes is
+    # measured by bench/bench_match.py (--ruling), not asserted here.
+    noise = "art 12 en 13 en 14 en 15 lid 1 onder a onder b en en , , " * 20000
+    assert ids.criminal_code_articles_in(noise) == []
+    text = noise + "bewezen verklaard: artikel 273f, eerste lid, aanhef en onder 1, Sr. " + noise \
+        + "Voorts is toegepast art. 36f Sr."
+    assert ids.criminal_code_articles_in(text) == ["273f", "36f"]
 
 
 # --- the demo week ------------------------------------------------------------------------------
