@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import insert, or_, select, text
+from sqlalchemy import bindparam, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from monitors.text import clean, word_runs, words
@@ -113,6 +113,11 @@ def ensure_source(
     return source
 
 
+#: Built once: building the statement cost as much as running it (bench/RESULTS.md, crawl).
+_RECORD_BY_KEY = select(Record).where(Record.source_id == bindparam("source_id"),
+                                      Record.key == bindparam("key"))
+
+
 def record_observation(
     session: Session,
     source: Source,
@@ -121,17 +126,19 @@ def record_observation(
     now: datetime,
     crawl_run_id: int | None = None,
     resumes: Collection[int] = (),
+    index: bool = True,
 ) -> Result:
     """Store ``obs`` and return what it meant. The caller owns the transaction (commit/rollback).
 
     ``resumes`` names interrupted earlier runs of the source that this run completes: status
     changes fold into their unreported events as into this run's own, so a crawl killed halfway
-    and run again leaves the events one clean run would have left.
+    and run again leaves the events one clean run would have left. ``index=False``: the caller
+    brings the search index up to date itself, before it commits (``needs_index`` and
+    ``storage.search.sync_records``, for a batch at once).
     """
     lock_observations(session, source, [obs])
-    record = session.scalars(
-        select(Record).where(Record.source_id == source.id, Record.key == obs.key)
-    ).one_or_none()
+    record = session.scalars(_RECORD_BY_KEY, {"source_id": source.id, "key": obs.key}
+                             ).one_or_none()
 
     if obs.removed:
         result = _remove(session, record, now=now, crawl_run_id=crawl_run_id)
@@ -140,11 +147,16 @@ def record_observation(
     else:
         result = _update(session, record, obs, now=now, crawl_run_id=crawl_run_id,
                          resumes=resumes)
-    if result.record_id is not None and result.outcome is not Outcome.IGNORED:
+    if index and needs_index(result):
         # The search index follows in the same transaction (a new version, identifiers, a
         # merge, a removal or restoration); cheap when none of that changed.
         sync_record(session, result.record_id)
     return result
+
+
+def needs_index(result: Result) -> bool:
+    """Whether the search index must look at the record ``result`` is about."""
+    return result.record_id is not None and result.outcome is not Outcome.IGNORED
 
 
 def lock_observations(session: Session, source: Source, observations: Sequence[Observation]
@@ -173,56 +185,63 @@ def lock_observations(session: Session, source: Source, observations: Sequence[O
 def _create(
     session: Session, source: Source, obs: Observation, *, now: datetime, crawl_run_id: int | None
 ) -> Result:
+    """A record the source states for the first time. Its rows are written with one Core
+    statement each (document, record, identifiers, title keys, version, event): no ORM unit of
+    work, which cost three quarters of storing a new record (bench/RESULTS.md, crawl)."""
     title = clean(obs.title)
     digest = content_hash(obs.title, obs.text, obs.fingerprint)
     # A shared strong identifier, a re-issue, or a near-duplicate (storage.identity).
     facts = _facts(source, obs, seen_at=now)
     join = find_join(session, facts)
+    connection = session.connection()
     if join is not None:
         document = session.get(Document, join.document_id)
         assert document is not None
         document.last_changed_at = now
+        document_id = document.id
         joined_by: dict[str, Any] | None = join.reason
     else:
-        document = Document(
-            title=title,
-            doc_type=obs.doc_type,
-            published_at=obs.published_at,
-            first_seen_at=now,
-            last_changed_at=now,
-        )
-        session.add(document)
-        session.flush()
+        document_id = connection.execute(
+            insert(Document.__table__).returning(Document.__table__.c.id),
+            {"title": title, "doc_type": obs.doc_type, "published_at": obs.published_at,
+             "first_seen_at": now, "last_changed_at": now},
+        ).scalar_one()
         joined_by = None
-    record = Record(
-        source_id=source.id,
-        document_id=document.id,
-        key=obs.key,
-        url=obs.url,
-        title=title,
-        doc_type=obs.doc_type,
-        content_hash=digest,
-        status=dict(obs.status),
-        scheduled_at=scheduled_from(obs.status),
-        first_seen_at=now,
-        last_seen_at=now,
-        joined_by=joined_by,
-    )
-    session.add(record)
-    session.flush()
-    _add_identifiers(session, record, obs.identifiers, fresh=True)
-    index_title(session, record.id, facts, fresh=True)
-    version = _add_version(session, record, obs, number=1, digest=digest, crawl_run_id=crawl_run_id,
-                           now=now)
+    record_id = connection.execute(
+        insert(Record.__table__).returning(Record.__table__.c.id),
+        {"source_id": source.id, "document_id": document_id, "key": obs.key, "url": obs.url,
+         "title": title, "doc_type": obs.doc_type, "content_hash": digest,
+         "status": dict(obs.status), "scheduled_at": scheduled_from(obs.status),
+         "first_seen_at": now, "last_seen_at": now, "joined_by": joined_by},
+    ).scalar_one()
+    _add_identifiers(session, _NewRecord(record_id, document_id), obs.identifiers, fresh=True)
+    index_title(session, record_id, facts, fresh=True)
+    version_id = connection.execute(
+        insert(Version.__table__).returning(Version.__table__.c.id),
+        _version_row(record_id, document_id, obs, number=1, digest=digest,
+                     crawl_run_id=crawl_run_id, now=now),
+    ).scalar_one()
     detail: dict[str, Any] = {"status": dict(obs.status)} if obs.status else {}
     if joined_by is not None:
         # The work was known already: to the document this is another copy of it.
         detail["joined"] = {**joined_by, "source": source.slug, "title": title}
-    event = _event(
-        session, EventKind.NEW if joined_by is None else EventKind.CHANGED, record, version,
-        now=now, crawl_run_id=crawl_run_id, detail=detail,
-    )
-    return Result(Outcome.NEW, record.id, document.id, version.id, [event])
+    kind = EventKind.NEW if joined_by is None else EventKind.CHANGED
+    row = {"kind": kind.value, "document_id": document_id, "record_id": record_id,
+           "version_id": version_id, "crawl_run_id": crawl_run_id, "detected_at": now,
+           "detail": jsonable(detail)}
+    event_id = connection.execute(
+        insert(ChangeEvent.__table__).returning(ChangeEvent.__table__.c.id), row).scalar_one()
+    # What the caller reads of it (Result.status_changed); not added to the session.
+    event = ChangeEvent(id=event_id, **row)
+    return Result(Outcome.NEW, record_id, document_id, version_id, [event])
+
+
+@dataclass(frozen=True)
+class _NewRecord:
+    """What ``_add_identifiers`` reads of a record written without the ORM."""
+
+    id: int
+    document_id: int
 
 
 def _update(
@@ -276,10 +295,12 @@ def _update(
                    crawl_run_id=crawl_run_id, detail=detail)
         )
 
+    # A facet sent empty where the record has none is no change (a spider that starts to send
+    # a facet, empty when there is nothing to say, must not make a status event of that).
     status_changes = {
         facet: [record.status.get(facet), value]
         for facet, value in obs.status.items()
-        if record.status.get(facet) != value
+        if record.status.get(facet) != value and not (facet not in record.status and value == "")
     }
     if status_changes:
         record.status = {**record.status, **obs.status}
@@ -388,7 +409,7 @@ def _remove(
 
 
 def _add_identifiers(
-    session: Session, record: Record, identifiers: tuple[tuple[str, str], ...], *,
+    session: Session, record: Record | _NewRecord, identifiers: tuple[tuple[str, str], ...], *,
     fresh: bool = False,
 ) -> bool:
     """Add the identifiers the record did not have yet; True if a strong one was among them.
@@ -399,7 +420,7 @@ def _add_identifiers(
         return False
     if fresh:
         unique = list(dict.fromkeys(identifiers))
-        session.execute(insert(Identifier), [
+        session.connection().execute(insert(Identifier.__table__), [
             {"record_id": record.id, "document_id": record.document_id, "scheme": scheme,
              "value": value} for scheme, value in unique])
         return any(scheme in STRONG_SCHEMES for scheme, _ in unique)
@@ -431,24 +452,30 @@ def _add_version(
     crawl_run_id: int | None,
     now: datetime,
 ) -> Version:
-    version = Version(
-        record_id=record.id,
-        document_id=record.document_id,
-        number=number,
-        content_hash=digest,
-        title=clean(obs.title),
-        text=obs.text,
-        doc_type=obs.doc_type,
-        published_at=obs.published_at,
-        meta=jsonable({**obs.meta, **({"fingerprint": obs.fingerprint}
-                                      if obs.fingerprint is not None else {})}),
-        fetched_at=obs.fetched_at,
-        crawl_run_id=crawl_run_id,
-        created_at=now,
-    )
+    version = Version(**_version_row(record.id, record.document_id, obs, number=number,
+                                     digest=digest, crawl_run_id=crawl_run_id, now=now))
     session.add(version)
     session.flush()
     return version
+
+
+def _version_row(record_id: int, document_id: int, obs: Observation, *, number: int, digest: str,
+                 crawl_run_id: int | None, now: datetime) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "document_id": document_id,
+        "number": number,
+        "content_hash": digest,
+        "title": clean(obs.title),
+        "text": obs.text,
+        "doc_type": obs.doc_type,
+        "published_at": obs.published_at,
+        "meta": jsonable({**obs.meta, **({"fingerprint": obs.fingerprint}
+                                         if obs.fingerprint is not None else {})}),
+        "fetched_at": obs.fetched_at,
+        "crawl_run_id": crawl_run_id,
+        "created_at": now,
+    }
 
 
 def _event(

@@ -340,7 +340,7 @@ def index_title(session: Session, record_id: int, facts: RecordFacts, *, fresh: 
         session.execute(delete(TitleKey).where(TitleKey.record_id == record_id))
     keys = title_key_rows(facts.source, facts.source_kind, facts.doc_type, facts.title)
     if keys:
-        session.execute(insert(TitleKey), [
+        session.connection().execute(insert(TitleKey.__table__), [
             {"record_id": record_id, "key": key, "source_id": facts.source_id, "day": facts.day}
             for key in keys])
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from monitors.matching import LOCAL, Matcher, MatchDoc, TopicMatch, prepare
@@ -110,19 +110,13 @@ def record_matches(
     existing = set(session.scalars(
         select(Match.topic_id).where(Match.version_id == version_id)
     ))
-    added = 0
-    for match in matches:
-        topic_id = topic_ids[match.topic]
-        if topic_id in existing:
-            continue
-        session.add(Match(
-            topic_id=topic_id, document_id=document_id, version_id=version_id,
-            strength=match.strength, reason={"hits": [h.as_dict() for h in match.hits]},
-            matched_at=now,
-        ))
-        added += 1
-    session.flush()
-    return added
+    rows = [{"topic_id": topic_ids[match.topic], "document_id": document_id,
+             "version_id": version_id, "strength": match.strength,
+             "reason": {"hits": [h.as_dict() for h in match.hits]}, "matched_at": now}
+            for match in matches if topic_ids[match.topic] not in existing]
+    if rows:
+        session.connection().execute(insert(Match.__table__), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)
