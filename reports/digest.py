@@ -96,6 +96,9 @@ class AgendaItem:
     status: str
     references: list[str]
     link: str | None
+    #: What is expected then, when the source says so apart from the title (an EU forecast:
+    #: "Indicative plenary sitting date, 1st reading"). Digests stored before it have none.
+    expected: str | None = None
 
 
 @dataclass
@@ -356,9 +359,11 @@ def _entry(facts: _DocumentFacts, events: list[Any], topic_matches: list[Any]) -
 
 #: How far ahead the agenda looks, from the end of the digest week.
 AGENDA_WEEKS = 4
-#: Statuses that mean "still coming": activities (Gepland, Verplaatst) and open commitments
-#: (Toezegging: Openstaand), each with its date in the ``datum`` facet.
-PLANNED = {"Gepland", "Verplaatst", "Openstaand"}
+#: Statuses that mean "still coming": activities (Gepland, Verplaatst), open commitments
+#: (Toezegging: Openstaand) and EU forecasts (Voorzien: OEIL's indicative plenary sitting dates
+#: and expected Council steps, with what is expected in the ``verwacht`` facet), each with its
+#: date in the ``datum`` facet.
+PLANNED = {"Gepland", "Verplaatst", "Openstaand", "Voorzien"}
 
 
 def _agenda_candidates(session: Session, week: Week) -> list[tuple[Record, dict[str, str]]]:
@@ -402,7 +407,7 @@ class _AgendaFacts:
 
     candidates: list[tuple[Record, dict[str, str]]]
     topics_of: dict[int, set[int]]  # document id → ids of topics that matched it
-    references: dict[int, list[str]]  # record id → its zaak and dossier numbers
+    references: dict[int, list[str]]  # record id → its zaak, dossier and EU procedure numbers
 
 
 def _agenda_facts(session: Session, candidates: list[tuple[Record, dict[str, str]]]
@@ -418,7 +423,8 @@ def _agenda_facts(session: Session, candidates: list[tuple[Record, dict[str, str
                           if topics_of.get(record.document_id)]):
         for record_id, value in session.execute(
             select(Identifier.record_id, Identifier.value)
-            .where(Identifier.record_id.in_(chunk), Identifier.scheme.in_(("zaak", "dossier")))
+            .where(Identifier.record_id.in_(chunk),
+                   Identifier.scheme.in_(("zaak", "dossier", "procedure")))
             .order_by(Identifier.id)
         ).all():
             references[record_id].append(value)
@@ -429,7 +435,7 @@ def _agenda(topic: Topic, facts: _AgendaFacts) -> list[AgendaItem]:
     """The planned activities among the candidates on documents this topic matched."""
     items = [AgendaItem(record.document_id, record.title, record.doc_type, status["datum"],
                         status["activiteit_status"], facts.references[record.id][:3],
-                        record.url)
+                        record.url, status.get("verwacht") or None)
              for record, status in facts.candidates
              if topic.id in facts.topics_of.get(record.document_id, ())]
     return sorted(items, key=lambda a: (a.when, a.document_id))

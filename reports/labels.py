@@ -68,6 +68,7 @@ FACETS = {
     "zaak_status": ("status zaak", "case status"),
     "activiteit_status": ("status", "status"),
     "datum": ("datum", "date"),
+    "verwacht": ("verwacht", "expected"),
     "locatie": ("locatie", "location"),
     "stadium": ("stadium", "stage"),
     "laatste_gebeurtenis": ("laatste stap", "latest event"),
@@ -75,6 +76,14 @@ FACETS = {
     "vervangen_door": ("vervangen door", "replaced by"),
     "in_werking": ("in werking", "in force"),
     "uitslag": ("uitslag", "result"),
+}
+
+#: Agenda statuses (the ``activiteit_status`` facet of what is still coming): (nl, en).
+AGENDA_STATUSES = {
+    "Gepland": ("Gepland", "Planned"),
+    "Verplaatst": ("Verplaatst", "Rescheduled"),
+    "Openstaand": ("Openstaand", "Open"),
+    "Voorzien": ("Voorzien", "Forecast"),
 }
 
 TEXT = {
@@ -128,6 +137,21 @@ def document_type(value: str | None, lang: str) -> str:
     if pair is None:
         return value
     return pair[1] if lang == "en" else pair[0]
+
+
+def agenda_status(value: str, lang: str) -> str:
+    """An agenda item's status as researchers read it ("Voorzien" / "Forecast")."""
+    pair = AGENDA_STATUSES.get(value)
+    if pair is None:
+        return value
+    return pair[1] if lang == "en" else pair[0]
+
+
+def agenda_note(status: str, expected: str | None, lang: str) -> str:
+    """What follows an agenda item's title: its status, and what is expected if the source says
+    ("Voorzien: Indicative plenary sitting date, 1st reading")."""
+    label = agenda_status(status, lang)
+    return f"{label}: {expected}" if expected else label
 
 
 def describe_event(kind: str, detail: dict[str, Any], lang: str) -> str:

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from reports.digest import Digest, Entry, Reason
-from reports.labels import describe_event, document_type, t
+from reports.labels import agenda_note, describe_event, document_type, t
 from reports.periods import parse_week
 
 _env = Environment(
@@ -57,6 +57,7 @@ def _context(digest: Digest) -> dict[str, Any]:
         "incomplete": incomplete,
         "doc_type": lambda value: document_type(value, lang),
         "event": lambda e: describe_event(e.kind, e.detail, lang),
+        "agenda_note": lambda a: agenda_note(a.status, a.expected, lang),
         "day": lambda value: _day(value, lang),
         "safe_url": safe_url,
         "highlight": _highlight_html,
@@ -147,7 +148,7 @@ def render_text(digest: Digest, *, markdown: bool = False) -> str:
             lines += [f"### {t('agenda', lang)}" if markdown else t("agenda", lang), ""]
             for item in topic.agenda:
                 text = (f"{item.when} — {document_type(item.doc_type, lang)}: {item.title}"
-                        f" ({item.status})")
+                        f" ({agenda_note(item.status, item.expected, lang)})")
                 lines.append(f"- {_md(text)}" if markdown else f"  - {text}")
             lines.append("")
     heading = t("sources", lang)

@@ -9,13 +9,18 @@ the real samples: API v2 JSON-LD shaped like ``epapi-v2-procedure-2025-2691-…j
 ``epapi-v2-document-RC-10-2025-0249.json`` (relative ids under ``@base``, language maps; four
 languages instead of all 24), and OEIL procedure files with the markup of
 ``oeil-procedure-file-2024-0258-COD.html`` (same sections, classes and tables; head, navigation
-and footer left out). The vote file of 23 April 2024 is the real one.
+and footer left out; a "Forecasts" section as in
+``oeil-procedure-file-2024-0258-COD-forecasts.html`` where the file has forecasts). The vote file
+of 23 April 2024 is the real one.
 
 The story: the CSA regulation (2022/0155(COD)) does not move. The recast CSA directive
 (2024/0035(COD)) awaits Parliament's first-reading position in week 47; in week 48 LIBE approves
 the text agreed with the Council (key event 25 November 2026) and the file now awaits the plenary
-vote, so its ``stadium`` changes. The anti-trafficking directive (2022/0426(COD), Directive (EU)
-2024/1712) is completed, with the real result of the plenary vote of 23 April 2024 (563–7–17).
+vote, so its ``stadium`` changes; OEIL's indicative plenary sitting date moves from 18 January
+2027 (week 47, outside that week's four-week agenda) to the December session, 14 December 2026,
+which puts the vote in week 48's agenda. The anti-trafficking directive (2022/0426(COD),
+Directive (EU) 2024/1712) is completed, with the real result of the plenary vote of 23 April 2024
+(563–7–17).
 """
 
 from __future__ import annotations
@@ -160,6 +165,9 @@ CSA_DIRECTIVE = {
     },
     "stage": {1: "Awaiting Parliament's position in 1st reading",
               2: "Awaiting plenary debate/vote"},
+    # OEIL "Forecasts" per visit: (date, subject).
+    "forecasts": {1: [("18/01/2027", "Indicative plenary sitting date, 1st reading")],
+                  2: [("14/12/2026", "Indicative plenary sitting date, 1st reading")]},
     "committee_dossier": "LIBE/10/00412",
 }
 
@@ -459,6 +467,35 @@ def oeil_page(reference: str, visit: int) -> bytes:
             </div>
     </div>
 </li>""" for index, (institution, documents) in enumerate(gateway.items()))
+    forecasts = ""
+    if facts.get("forecasts", {}).get(visit):
+        forecast_rows = "".join(f"""
+                <tr>
+                    <td class="align-middle">{day}</td>
+                    <td class="align-middle">{_e(subject)}</td>
+                </tr>""" for day, subject in facts["forecasts"][visit])
+        forecasts = f"""
+<div class="es_product-section">
+    <div class="separator border-dark my-3"></div>
+    <div id="section4" class="erpl-product-content oeil-spy-section mb-2">
+        <div class="row">
+            <div class="col-12 col-lg"><h2 class="es_title-h2 mb-2">Forecasts</h2>
+            </div>{_pdf_link(reference, "FORECAST", "Forecasts")}
+        </div>
+        <div class="table-responsive">
+            <table class="table table-striped table-bordered">
+                <thead>
+                <tr>
+                    <th class="align-middle" scope="col">Date</th>
+                    <th class="align-middle" scope="col">Subject</th>
+                </tr>
+                </thead>
+                <tbody>{forecast_rows}
+                </tbody>
+            </table>
+        </div>
+    </div>
+</div>"""
     final_act = ""
     if "final_act" in facts:
         title, celex, published = facts["final_act"]
@@ -585,7 +622,7 @@ def oeil_page(reference: str, visit: int) -> bytes:
             </table>
         </div>
     </div>
-</div>
+</div>{forecasts}
 <div class="es_product-section">
     <div class="separator border-dark my-3"></div>
     <div id="section5" class="erpl-product-content oeil-spy-section mb-2">

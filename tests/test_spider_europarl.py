@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,15 +29,19 @@ FORMAT = "?format=application%2Fld%2Bjson"
 REAL_API_PROCEDURE = "epapi-v2-procedure-2025-2691-ukrainian-children.json"
 REAL_API_DOCUMENT = "epapi-v2-document-RC-10-2025-0249.json"
 REAL_OEIL = "oeil-procedure-file-2024-0258-COD.html"
+#: The real file with a Forecasts section added in the real page's markup (NOTES.md).
+OEIL_FORECASTS = "oeil-procedure-file-2024-0258-COD-forecasts.html"
 REAL_VOTES = "plenary-vot-list-2024-04-23-anti-trafficking-directive.xml"
 WEEK47 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 WEEK48 = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
 
 
-def spider(procedures: list[str] | None = None) -> EuroparlSpider:
+def spider(procedures: list[str] | None = None, clock: datetime | None = None
+           ) -> EuroparlSpider:
     s = make_spider(EuroparlSpider)
     if procedures is not None:
         s.procedures = [ids.procedure(p) for p in procedures]
+    s.clock = clock
     return s
 
 
@@ -250,9 +255,11 @@ def test_the_procedure_item_from_the_real_oeil_file_every_field() -> None:
     assert item.published_at == datetime(2024, 10, 9, tzinfo=UTC)  # proposal published
     assert item.identifiers == {"procedure": ["2024/0258(COD)"],
                                 "ep_document": ["A-10-2025-0006", "TA-10-2025-0022"]}
+    # No Forecasts section: the forecast facets are sent empty (which clears earlier ones).
     assert item.status == {"stadium": "Procedure completed",
                            "laatste_gebeurtenis": "2025-03-21: Final act published in Official "
-                                                  "Journal"}
+                                                  "Journal",
+                           "datum": "", "activiteit_status": "", "verwacht": ""}
     assert item.text.split("\n") == [
         "Establishing the Reform and Growth Facility for Moldova",
         "Procedure 2024/0258(COD)",
@@ -284,7 +291,8 @@ def test_the_procedure_item_from_the_real_oeil_file_every_field() -> None:
     assert {"institution": "Council of the EU", "type": "Coreper letter confirming "
             "interinstitutional agreement", "date": "2025-02-26",
             "references": [{"ref": "GEDA/A/(2025)001013"}]} in gateway
-    assert "api" not in meta and "vote" not in meta
+    assert meta["forecasts"] == []
+    assert "api" not in meta and "vote" not in meta and "forecast_problems" not in meta
     assert NormalizePipeline.from_crawler(s.crawler).process_item(item) is item
 
 
@@ -325,6 +333,134 @@ def test_an_oeil_page_of_another_procedure_or_an_empty_202_is_a_failure() -> Non
     assert "not a text page" in s.failures[-1][1]
 
 
+# --- OEIL forecasts ------------------------------------------------------------------------------
+
+
+def procedure_item(body: bytes, clock: datetime) -> tuple[PolicyItem, EuroparlSpider]:
+    """The 2024/0258(COD) item from an OEIL page (the API said 404, the vote file too)."""
+    s = spider(["2024/0258(COD)"], clock=clock)
+    [votes] = answer(oeil_request(s), body, HtmlResponse)
+    [item] = http_error(votes, 404)
+    return item, s
+
+
+@pytest.mark.parametrize(("clock", "facets"), [
+    # Before the sitting: the indicative plenary date is the next thing expected.
+    (datetime(2025, 3, 7, 12, tzinfo=UTC),
+     {"datum": "2025-03-10", "activiteit_status": "Voorzien",
+      "verwacht": "Indicative plenary sitting date, 1st reading"}),
+    # On the day itself it still counts (the crawl's day in Brussels: 00:30 there is the 10th).
+    (datetime(2025, 3, 9, 23, 30, tzinfo=UTC),
+     {"datum": "2025-03-10", "activiteit_status": "Voorzien",
+      "verwacht": "Indicative plenary sitting date, 1st reading"}),
+    # After it the Council's step is next.
+    (datetime(2025, 3, 12, 9, tzinfo=UTC),
+     {"datum": "2025-03-18", "activiteit_status": "Voorzien",
+      "verwacht": "Council: final act scheduled"}),
+    # Everything forecast lies behind: the facets are sent empty.
+    (datetime(2025, 3, 19, 9, tzinfo=UTC),
+     {"datum": "", "activiteit_status": "", "verwacht": ""}),
+])
+def test_the_next_forecast_sets_the_agenda_facets(clock: datetime, facets: dict) -> None:
+    item, s = procedure_item(fixture(OEIL_FORECASTS), clock)
+    assert {k: item.status[k] for k in facets} == facets
+    assert item.status["stadium"] == "Procedure completed"
+    assert item.meta["forecasts"] == [
+        {"date": "2025-03-10", "event": "Indicative plenary sitting date, 1st reading"},
+        {"date": "2025-03-18", "event": "Council: final act scheduled"}]
+    assert "forecast_problems" not in item.meta
+    assert [why for _, why in s.failures] == ["HTTP 404 Not Found", "HTTP 404 Not Found"]
+    # Forecasts are facets, not content: the page without them has the same fingerprint and
+    # text, so a forecast that appears, moves or goes is never a new version.
+    plain, _ = procedure_item(fixture(REAL_OEIL), clock)
+    assert (item.fingerprint, item.text) == (plain.fingerprint, plain.text)
+
+
+def test_a_forecasts_table_headed_date_event_reads_the_same() -> None:
+    body = fixture(OEIL_FORECASTS).replace(b'scope="col">Subject</th>', b'scope="col">Event</th>')
+    item, s = procedure_item(body, datetime(2025, 3, 7, tzinfo=UTC))
+    assert item.status["datum"] == "2025-03-10" and len(item.meta["forecasts"]) == 2
+    assert len(s.failures) == 2  # the two 404s only
+
+
+@pytest.mark.parametrize(("body", "problem"), [
+    (fixture(OEIL_FORECASTS).replace(b'">10/03/2025<', b'">10 March 2025<'),
+     ("forecast 'Indicative plenary sitting date, 1st reading': date '10 March 2025' is not "
+      "dd/mm/yyyy")),
+    (fixture(OEIL_FORECASTS).replace(b'scope="col">Subject</th>', b'scope="col">Onderwerp</th>'),
+     "Forecasts columns are ['Date', 'Onderwerp'], not Date, Subject"),
+    (_without(fixture(OEIL_FORECASTS), b'<table class="table table-striped table-bordered">\n'
+              b'                <thead>\n                <tr>\n                    '
+              b'<th class="align-middle" scope="col">Date</th>\n                    '
+              b'<th class="align-middle" scope="col">Subject</th>', b"</table>"),
+     "the Forecasts section has no table"),
+])
+def test_forecasts_that_do_not_read_are_a_failure_that_costs_only_their_facets(
+        body: bytes, problem: str) -> None:
+    item, s = procedure_item(body, datetime(2025, 3, 7, tzinfo=UTC))
+    # The item is stored, without the forecast facets: the archive keeps what it knew.
+    assert item.key == "2024/0258(COD)" and item.status["stadium"] == "Procedure completed"
+    assert not {"datum", "activiteit_status", "verwacht"} & set(item.status)
+    assert problem in item.meta["forecast_problems"][0]
+    url, why = s.failures[1]  # after the API's 404, before the vote file's
+    assert url == OEIL + "2024/0258(COD)"
+    assert why.startswith("2024/0258(COD): ") and problem in why
+    assert why.endswith("the forecast facets are left as they were")
+    if b"10 March" in body:  # the row that did read is still kept as meta
+        assert item.meta["forecasts"] == [
+            {"date": "2025-03-18", "event": "Council: final act scheduled"}]
+
+
+def test_a_moved_forecast_is_a_status_event_not_a_version(engine) -> None:
+    from sqlalchemy import func, select
+
+    from storage.archive import Outcome
+    from storage.models import ChangeEvent, Record, Version
+
+    first = datetime(2025, 3, 3, 9, tzinfo=UTC)
+    item, _ = procedure_item(fixture(OEIL_FORECASTS), first)
+    assert store(engine, item, first).outcome == Outcome.NEW
+    # A week later the sitting moved to the 12th: one status event, no new version.
+    later = datetime(2025, 3, 7, 9, tzinfo=UTC)
+    page = fixture(OEIL_FORECASTS)
+    moved, _ = procedure_item(page.replace(b'">10/03/2025<', b'">12/03/2025<'), later)
+    result = store(engine, moved, later)
+    assert result.outcome == Outcome.STATUS and result.version_id is None
+    # A page whose forecasts do not read leaves them as they were.
+    drifted, _ = procedure_item(page.replace(b'">10/03/2025<', b'">12.3.25<'), later)
+    assert store(engine, drifted, later).outcome == Outcome.UNCHANGED
+    from storage.db import session_factory
+    with session_factory(engine)() as session:
+        record = session.scalars(select(Record).where(Record.key == "2024/0258(COD)")).one()
+        [event] = session.scalars(select(ChangeEvent).where(
+            ChangeEvent.record_id == record.id, ChangeEvent.kind == "status")).all()
+        assert event.detail["changes"] == {"datum": ["2025-03-10", "2025-03-12"]}
+        assert session.scalar(select(func.count()).select_from(Version)
+                              .where(Version.record_id == record.id)) == 1
+        # The agenda's index: midnight of the day in Amsterdam time.
+        assert record.scheduled_at.replace(tzinfo=UTC) == datetime(2025, 3, 11, 23, tzinfo=UTC)
+    # Once both forecasts lie behind, the facets are cleared and the record leaves the agenda.
+    done = datetime(2025, 3, 20, 9, tzinfo=UTC)
+    gone, _ = procedure_item(fixture(OEIL_FORECASTS), done)
+    assert store(engine, gone, done).outcome == Outcome.STATUS
+    with session_factory(engine)() as session:
+        record = session.scalars(select(Record).where(Record.key == "2024/0258(COD)")).one()
+        assert record.scheduled_at is None and record.status["activiteit_status"] == ""
+
+
+def test_empty_forecast_facets_on_a_procedure_stored_without_them_are_no_event(engine) -> None:
+    """An archive from before forecasts were read: the first run that sends them empty
+    reports nothing."""
+    from storage.archive import Outcome
+
+    now = datetime(2025, 3, 20, 9, tzinfo=UTC)
+    item, _ = procedure_item(fixture(REAL_OEIL), now)
+    old = dataclasses.replace(item, status={k: v for k, v in item.status.items()
+                                            if k not in ("datum", "activiteit_status", "verwacht")})
+    assert store(engine, old, now).outcome == Outcome.NEW
+    assert store(engine, item, now).outcome == Outcome.UNCHANGED
+
+
 # --- Plenary votes --------------------------------------------------------------------------
 
 
@@ -343,7 +479,7 @@ def test_the_vote_on_the_file_gives_result_counts_and_date() -> None:
         "stadium": "Procedure completed",
         "laatste_gebeurtenis": "2024-06-24: Final act published in Official Journal",
         "besluit": "aangenomen", "stemming": "Voor 563, Tegen 7, Onthouding 17",
-        "besluit_datum": "2024-04-23",
+        "besluit_datum": "2024-04-23", "datum": "", "activiteit_status": "", "verwacht": "",
     }
     vote = item.meta["vote"]
     assert vote["url"] == votes.url and vote["voting_id"] == "168442"
@@ -398,9 +534,9 @@ def test_a_vote_file_that_is_not_one_is_a_failure_and_the_item_survives(
 # --- The demo weeks ------------------------------------------------------------------------------
 
 
-def replay(folder: Path) -> tuple[EuroparlSpider, list[PolicyItem], list[str]]:
+def replay(folder: Path, clock: datetime) -> tuple[EuroparlSpider, list[PolicyItem], list[str]]:
     """Run the spider's whole visit on a recording, through its callbacks: (spider, items, urls)."""
-    s = spider()
+    s = spider(clock=clock)
     queue, items, urls = requests_of(s), [], []
     while queue:
         request = queue.pop(0)
@@ -417,6 +553,9 @@ def replay(folder: Path) -> tuple[EuroparlSpider, list[PolicyItem], list[str]]:
     return s, items, urls
 
 
+CLOCKS = {1: WEEK47, 2: WEEK48}
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     from scripts.demo_europarl import write
@@ -426,9 +565,19 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     return folders
 
 
+def store(engine, item: PolicyItem, now: datetime):
+    from crawler.pipelines import _observation
+    from storage.archive import ensure_source, record_observation
+    from storage.db import session_factory
+
+    with session_factory(engine).begin() as session:
+        source = ensure_source(session, item.source, kind="spider", title=item.source)
+        return record_observation(session, source, _observation(item), now=now)
+
+
 def test_the_demo_answers_every_request_of_both_visits(demo: dict[int, Path]) -> None:
     for visit in (1, 2):
-        s, items, urls = replay(demo[visit])
+        s, items, urls = replay(demo[visit], CLOCKS[visit])
         assert s.failures == []
         assert len(urls) == 11 and DOCEO + "PV-9-2024-04-23-VOT_EN.xml" in urls
         assert sorted(i.key for i in items) == [
@@ -440,17 +589,22 @@ def test_the_demo_answers_every_request_of_both_visits(demo: dict[int, Path]) ->
 
 def test_in_the_demo_the_csa_directive_moves_and_the_regulation_does_not(
         demo: dict[int, Path]) -> None:
-    week47 = {i.key: i for i in replay(demo[1])[1]}
-    week48 = {i.key: i for i in replay(demo[2])[1]}
+    week47 = {i.key: i for i in replay(demo[1], WEEK47)[1]}
+    week48 = {i.key: i for i in replay(demo[2], WEEK48)[1]}
     directive = "2024/0035(COD)"
+    # OEIL's indicative plenary sitting date moves from January to the December session.
     assert week47[directive].status == {
         "stadium": "Awaiting Parliament's position in 1st reading",
         "laatste_gebeurtenis": "2025-06-18: Committee decision to enter into interinstitutional "
-                               "negotiations confirmed by plenary (Rule 72)"}
+                               "negotiations confirmed by plenary (Rule 72)",
+        "datum": "2027-01-18", "activiteit_status": "Voorzien",
+        "verwacht": "Indicative plenary sitting date, 1st reading"}
     assert week48[directive].status == {
         "stadium": "Awaiting plenary debate/vote",
         "laatste_gebeurtenis": "2026-11-25: Approval in committee of the text agreed at 1st "
-                               "reading interinstitutional negotiations"}
+                               "reading interinstitutional negotiations",
+        "datum": "2026-12-14", "activiteit_status": "Voorzien",
+        "verwacht": "Indicative plenary sitting date, 1st reading"}
     assert week48[directive].title == ("Bestrijding van seksueel misbruik en seksuele uitbuiting "
                                        "van kinderen en van materiaal van seksueel misbruik van "
                                        "kinderen (herschikking)")
@@ -471,25 +625,21 @@ def test_in_the_demo_the_csa_directive_moves_and_the_regulation_does_not(
         "COMMITTEE_TABLING_REPORT"]
     for key in ("2022/0155(COD)", "2022/0426(COD)", "A-9-2023-0364"):
         assert (week47[key].status, week47[key].text) == (week48[key].status, week48[key].text)
+    assert week48["2022/0155(COD)"].status["activiteit_status"] == ""  # no forecast
 
 
 def test_in_the_archive_week48_is_a_status_event_on_the_directive(
         engine, demo: dict[int, Path]) -> None:
     from sqlalchemy import select
 
-    from crawler.pipelines import _observation
-    from storage.archive import Outcome, ensure_source, record_observation
+    from storage.archive import Outcome
     from storage.db import session_factory
     from storage.models import ChangeEvent, Record
 
-    def store(item: PolicyItem, now: datetime):
-        with session_factory(engine).begin() as session:
-            source = ensure_source(session, item.source, kind="spider", title=item.source)
-            return record_observation(session, source, _observation(item), now=now)
-
-    for item in replay(demo[1])[1]:
-        assert store(item, WEEK47).outcome == Outcome.NEW
-    outcomes = {item.key: store(item, WEEK48).outcome for item in replay(demo[2])[1]}
+    for item in replay(demo[1], WEEK47)[1]:
+        assert store(engine, item, WEEK47).outcome == Outcome.NEW
+    outcomes = {item.key: store(engine, item, WEEK48).outcome
+                for item in replay(demo[2], WEEK48)[1]}
     assert outcomes.pop("2024/0035(COD)") == Outcome.STATUS
     assert set(outcomes.values()) == {Outcome.UNCHANGED}
     with session_factory(engine)() as session:
@@ -498,6 +648,8 @@ def test_in_the_archive_week48_is_a_status_event_on_the_directive(
             ChangeEvent.record_id == record.id, ChangeEvent.kind == "status")).all()
         assert event.detail["changes"]["stadium"] == [
             "Awaiting Parliament's position in 1st reading", "Awaiting plenary debate/vote"]
+        assert event.detail["changes"]["datum"] == ["2027-01-18", "2026-12-14"]
+        assert "verwacht" not in event.detail["changes"]  # the same subject, another date
 
 
 def test_fixture_notes_name_every_file() -> None:

@@ -12,7 +12,14 @@ with ``monitors.identifiers.procedure``) the spider runs one chain of requests:
    ``stadium`` status facet (so a stage change is a ``status`` event in the archive), the newest
    key event the ``laatste_gebeurtenis`` facet; all key events, subjects, rapporteurs, the
    documentation gateway and the final act are meta. A page without the stage row is layout
-   drift: a failure, and no procedure item rather than an empty one;
+   drift: a failure, and no procedure item rather than an empty one. The optional "Forecasts"
+   section (indicative plenary sitting dates, expected Council steps) is meta too, and its
+   earliest row dated on or after the crawl's day (``WATCH_CLOCK`` in a replay, else today) gives
+   the facets ``datum`` (ISO day), ``activiteit_status`` "Voorzien" and ``verwacht`` (the
+   forecast's subject), which put the EU date in the digest's agenda; with no such row the three
+   are sent empty, which clears them. A Forecasts section that no longer reads (columns, a date
+   not dd/mm/yyyy) is a failure that costs only those facets: the item is stored without them,
+   so the archive keeps the forecast it knew;
 3. when a plenary vote on the file is known (an OEIL key event "Results of vote in Parliament" or
    "Decision by Parliament", or a vote event in the API), the doceo vote-results XML
    ``PV-{term}-{date}-VOT_EN.xml`` of the newest such sitting: the final vote on the file's
@@ -20,10 +27,11 @@ with ``monitors.identifiers.procedure``) the spider runs one chain of requests:
    ``besluit_datum``.
 
 The chain ends in one item per procedure (key = ``2022/0155(COD)``), so the archive sees one
-consistent observation per run. The API part is optional for that item (the API's procedure list
-is known to be incomplete, §6.1): when it fails, the failure is recorded and the item is built
-from OEIL alone; the change fingerprint is built from the OEIL part only, so an API outage does
-not show up as a new version. A failed vote file likewise costs only the vote facets.
+consistent observation per run. Forecasts are facets, not content: a moved forecast is a
+``status`` event, never a new version. The API part is optional for that item (the API's
+procedure list is known to be incomplete, §6.1): when it fails, the failure is recorded and the
+item is built from OEIL alone; the change fingerprint is built from the OEIL part only, so an API
+outage does not show up as a new version. A failed vote file likewise costs only the vote facets.
 
 The API documents a User-Agent convention and about 500 requests per 5 minutes [reported]; OEIL
 and www.europarl.europa.eu sit behind a bot-filtering CDN that may answer an empty HTTP 202
@@ -44,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import lxml.html
 import scrapy
@@ -74,6 +83,12 @@ RESULTS = {"ADOPTED": "aangenomen", "REJECTED": "verworpen", "LAPSED": "vervalle
 VOTE_ACTIVITIES = {"PLENARY_VOTE", "PLENARY_VOTE_RESULTS"}
 #: OEIL key events that are a plenary vote on the file.
 VOTE_EVENTS = ("Results of vote in Parliament", "Decision by Parliament")
+#: OEIL's Forecasts columns: the date, and the subject (seen as "Subject"; "Event" accepted too).
+FORECAST_SUBJECT_COLUMNS = ("Subject", "Event")
+#: The ``activiteit_status`` of a forecast: an indicative date, not a fixed one.
+FORECAST_STATUS = "Voorzien"
+#: Plenary sittings and Council meetings are dated in Brussels/Strasbourg time.
+BRUSSELS = ZoneInfo("Europe/Brussels")
 #: First day of each parliamentary term (for a VOT file name when OEIL links none).
 TERMS = ((date(2024, 7, 16), 10), (date(2019, 7, 2), 9), (date(2014, 7, 1), 8))
 
@@ -237,6 +252,40 @@ def _key_events(section: Any, page_url: str) -> list[dict[str, Any]]:
     return events
 
 
+def _forecasts(section: Any | None) -> tuple[list[dict[str, str]], list[str]]:
+    """The Forecasts table as ``[{date, event}]``, and what could not be read in it.
+
+    The section is optional (files with nothing scheduled have none). A row whose date is not
+    dd/mm/yyyy, or a table without a Date and a Subject/Event column, is reported, not raised:
+    the rest of the procedure file is still good."""
+    if section is None:
+        return [], []
+    tables = section.xpath(".//table")
+    if not tables:
+        return [], ["the Forecasts section has no table: has the page changed?"]
+    heads = [_clean(th.text_content()) for th in tables[0].xpath(".//thead//th")]
+    subject = next((heads.index(h) for h in FORECAST_SUBJECT_COLUMNS if h in heads), None)
+    if "Date" not in heads or subject is None:
+        return [], [f"Forecasts columns are {heads}, not Date, Subject"]
+    when = heads.index("Date")
+    forecasts, problems = [], []
+    for row in tables[0].xpath(".//tbody/tr"):
+        cells = row.xpath("./td")
+        if len(cells) <= max(when, subject):
+            if _clean(row.text_content()):
+                problems.append(f"a Forecasts row has {len(cells)} cells, not {len(heads)}: "
+                                f"{_clean(row.text_content())[:80]!r}")
+            continue
+        event = _clean(cells[subject].text_content())
+        try:
+            day = _iso(cells[when].text_content())
+        except SourceFormatError as exc:
+            problems.append(f"forecast {event[:80]!r}: {exc}")
+            continue
+        forecasts.append({"date": day, "event": event})
+    return forecasts, problems
+
+
 def _gateway(section: Any | None, page_url: str) -> list[dict[str, Any]]:
     if section is None:
         return []
@@ -299,6 +348,7 @@ def oeil_file(body: str, reference: str, page_url: str) -> dict[str, Any]:
             numdoc = parse_qs(urlsplit(link.get("href")).query).get("numdoc", [""])[0]
             final_acts.append({"title": _clean(link.text_content()),
                                "celex": ids.celex(numdoc), "url": link.get("href")})
+    forecasts, forecast_problems = _forecasts(_section(document, "Forecasts"))
     return {
         "title": _clean(headline[0].text_content()) if headline else "",
         "stage": stage,
@@ -312,7 +362,15 @@ def oeil_file(body: str, reference: str, page_url: str) -> dict[str, Any]:
         "rapporteurs": list(dict.fromkeys(
             _clean(s.text_content()) for s in document.xpath("//a[contains(@class, 'rapporteur')]"))),
         "final_acts": final_acts,
+        "forecasts": forecasts,
+        "forecast_problems": forecast_problems,
     }
+
+
+def next_forecast(forecasts: list[dict[str, str]], today: date) -> dict[str, str] | None:
+    """The earliest forecast dated ``today`` or later (the first listed, on a tie)."""
+    ahead = [f for f in forecasts if f["date"] >= today.isoformat()]
+    return min(ahead, key=lambda f: f["date"]) if ahead else None
 
 
 # --- Plenary votes (doceo VOT XML) --------------------------------------------------------------
@@ -426,11 +484,14 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.failures: list[tuple[str | None, str]] = []
+        self.clock: datetime | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> EuroparlSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        clock = settings.get("WATCH_CLOCK")
+        spider.clock = datetime.fromisoformat(clock) if clock else None
         spider.api_url = settings.get("WATCH_EP_API_URL").rstrip("/") + "/"
         spider.oeil_base = settings.get("WATCH_EP_OEIL_URL")
         spider.doceo_url = settings.get("WATCH_EP_DOCEO_URL").rstrip("/") + "/"
@@ -443,6 +504,13 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
             spider.procedures.append(reference)
         spider.procedures = list(dict.fromkeys(spider.procedures))
         return spider
+
+    def today(self) -> date:
+        """The day that counts as today for forecasts (the recording's, in a replay)."""
+        now = self.clock or datetime.now(UTC)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        return now.astimezone(BRUSSELS).date()
 
     # --- URLs ------------------------------------------------------------------------------
 
@@ -550,6 +618,9 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
         except (SourceFormatError, etree.ParserError, ValueError) as exc:
             self.fail(response.url, f"{run.reference}: {exc}")
             return
+        for problem in run.oeil["forecast_problems"]:
+            self.fail(response.url, f"{run.reference}: {problem}; the forecast facets are left "
+                      "as they were")
         for reference in self._oeil_documents(run.oeil):
             run.documents.add(reference)
         sitting = self.vote_sitting(run)
@@ -633,6 +704,13 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
             if vote["counts"]:
                 status["stemming"] = ", ".join(f"{k} {v}" for k, v in vote["counts"].items())
             status["besluit_datum"] = vote["sitting"]
+        if not oeil["forecast_problems"]:
+            forecast = next_forecast(oeil["forecasts"], self.today())
+            status.update({
+                "datum": forecast["date"] if forecast else "",
+                "activiteit_status": FORECAST_STATUS if forecast else "",
+                "verwacht": forecast["event"] if forecast else "",
+            })
         proposal_event = next((e for e in events if e["event"] == "Legislative proposal published"),
                               events[0] if events else None)
         identifiers: dict[str, list[str]] = {"procedure": [run.reference]}
@@ -650,7 +728,10 @@ class EuroparlSpider(FailureAccount, scrapy.Spider):
             "documentation_gateway": oeil["gateway"],
             "proposals": [{"com": com, "celex": ids.celex(com)} for com in proposals],
             "final_acts": oeil["final_acts"],
+            "forecasts": oeil["forecasts"],
         }
+        if oeil["forecast_problems"]:
+            meta["forecast_problems"] = oeil["forecast_problems"]
         if api:
             meta["api"] = {"id": api["id"], "label": api["label"], "stage": api["stage"],
                            "process_type": api["process_type"], "events": api["events"],
