@@ -1,4 +1,4 @@
-"""Downloader middlewares for servers that misbehave (found by the fault matrix, docs/reliability.md).
+"""Middlewares for servers that misbehave (found by the fault matrix, docs/reliability.md).
 
 - ``RetryAfterMiddleware`` (in place of Scrapy's RetryMiddleware, 550): a 429 or 503 that says
   ``Retry-After`` is retried after that wait (at most ``WATCH_RETRY_AFTER_MAX`` seconds), not at
@@ -12,6 +12,13 @@
 - ``CharsetMiddleware`` (580, after decompression): a body that is valid UTF-8 with non-ASCII
   characters but labelled as a single-byte Western charset (``charset=iso-8859-1``, a common
   server default) is read as UTF-8, instead of being archived as mojibake ("cliÃ«nt").
+- ``UnusableAnswerMiddleware`` (a spider middleware, 60, after HttpErrorMiddleware): a 2xx
+  answer with an empty body, or an HTML maintenance notice in place of the content
+  (``unusable_answer`` in crawler/spiders/_base.py), never reaches the callback; the request's
+  errback hears ``UnusableAnswer`` with the reason, as it hears an HTTP 503. So a source that
+  answers only that way has *failed* (none of its answers counted as coming back), its spider
+  holds its cursor as after any failed request, and nothing of the notice is archived (the
+  generic page spider, watching a whole page, stored it as a "changed" version before).
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware as ScrapyRedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response, TextResponse
+
+from crawler.spiders._base import UnusableAnswer, count_unusable, unusable_answer
 
 logger = logging.getLogger(__name__)
 
@@ -125,3 +134,22 @@ class CharsetMiddleware:
             return response  # really a single-byte text
         self.stats.inc_value("watch/charset/utf8_mislabelled")
         return response.replace(encoding="utf-8")
+
+
+class UnusableAnswerMiddleware:
+    """Turn a 2xx answer that is no answer (empty, a maintenance notice) into a failure."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UnusableAnswerMiddleware:
+        return cls(crawler)
+
+    def process_spider_input(self, response: Response, spider: Any = None) -> None:
+        reason = unusable_answer(response)
+        if reason is None:
+            return
+        count_unusable(response, self.crawler.stats)
+        logger.info("unusable_answer url=%s reason=%s", response.url, reason)
+        raise UnusableAnswer(response, reason)

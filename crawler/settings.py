@@ -400,6 +400,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RedirectMiddleware": 600,
     "crawler.middlewares.CharsetMiddleware": 580,
 }
+SPIDER_MIDDLEWARES = {
+    # After HttpErrorMiddleware (50): a 2xx answer that is empty or a maintenance notice goes
+    # to the request's errback as a failure, never to its callback.
+    "crawler.middlewares.UnusableAnswerMiddleware": 60,
+}
 # Gives each crawl its part in a shared crawl when WATCH_REDIS_URL is set (crawler/scaleout.py).
 ADDONS = {"crawler.scaleout.ScaleOut": 0}
 ITEM_PIPELINES = {

@@ -1,11 +1,15 @@
 """Mailing digests: one multipart (plain text + HTML) message per subscriber, sent over SMTP.
 
 Sending is retried with back-off; what finally fails is raised as ``SendError`` with the
-reason, so the caller records it (never lost silently).
+reason, so the caller records it (never lost silently). A message is *sent* once the server
+answered 250 to its DATA (it has taken responsibility for it, RFC 5321 §4.1.1.4): whatever goes
+wrong after that (QUIT answered with an error, the connection dropped) is logged, never retried,
+as a retry would deliver the digest twice. An error before that is a failed send, retried.
 """
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 import time
@@ -17,6 +21,8 @@ from email.utils import format_datetime, make_msgid
 from reports.digest import Digest
 from reports.labels import t
 from reports.render import render_html, render_text
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,31 @@ def _send_once(message: EmailMessage, settings: MailSettings) -> None:
                                                 context=ssl.create_default_context())
     else:
         client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-    with client:
+    try:
         if settings.tls == "starttls":
             client.starttls(context=ssl.create_default_context())
         if settings.user:
             client.login(settings.user, settings.password or "")
+        # Returns only when the server answered 250 to the end of DATA (else it raises).
         client.send_message(message)
+    except BaseException:
+        _quit(client, settings, None)
+        raise
+    # Accepted: from here on nothing may turn the delivery into a failure to retry.
+    _quit(client, settings, str(message["Message-ID"]))
+
+
+def _quit(client: smtplib.SMTP, settings: MailSettings, accepted: str | None) -> None:
+    """End the session politely (QUIT) and close it, whatever the server does. ``accepted``
+    names the message the server took: a failing QUIT is then worth a line in the log."""
+    try:
+        code, reply = client.docmd("QUIT")
+        if code != 221 and accepted:
+            logger.warning("smtp.quit_refused host=%s code=%s reply=%s accepted=%s",
+                           settings.host, code, reply.decode("utf-8", "replace"), accepted)
+    except (smtplib.SMTPException, OSError) as exc:
+        if accepted:
+            logger.warning("smtp.quit_failed host=%s error=%s: %s accepted=%s", settings.host,
+                           type(exc).__name__, exc, accepted)
+    finally:
+        client.close()

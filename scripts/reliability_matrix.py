@@ -41,15 +41,23 @@ NOTES = {
                             "retries at once, so before the matrix every source failed; "
                             "`RetryAfterMiddleware` now waits as asked (at most "
                             "`WATCH_RETRY_AFTER_MAX` seconds).",
-    "empty-body": "*partial* rather than *failed*: the answers were HTTP 200, which the account "
-                  "counts as coming back; the reason says what was wrong with them. The digest "
-                  "names partial and failed sources alike at the top.",
-    "maintenance-page": "As with an empty body, HTTP 200 answers make the run *partial*. The "
-                        "page spider is saved by its selector; a page watched without one would "
-                        "store the maintenance text as a change (no spider can tell the "
-                        "difference).",
-    "content-type-octet-stream": "The Eerste Kamer spider insists on an HTML Content-Type; the "
-                                 "others read the body for what it is.",
+    "empty-body": "An empty HTTP 200 is no answer: `UnusableAnswerMiddleware` "
+                  "(`crawler/middlewares.py`) hands it to the request's errback as a failure, "
+                  "like a 503, so the spider holds its cursor and the run is *failed* (none of "
+                  "its answers came back). Before, the answer counted as coming back and every "
+                  "source was *partial*, each with its own parser's complaint.",
+    "maintenance-page": "A short HTML page saying the site or service is unavailable for "
+                        "maintenance or an outage is recognised whatever was asked for (JSON, "
+                        "XML or a page) and whatever its label (`maintenance_notice` in "
+                        "`crawler/spiders/_base.py`; tests/test_faults.py checks that no "
+                        "recorded answer is taken for one), and fails the request as an empty "
+                        "answer does. Before, every source was *partial*, and a page watched "
+                        "without a selector stored the notice as a changed version "
+                        "(tests/test_spider_page.py shows it no longer does).",
+    "content-type-octet-stream": "Every spider reads the body for what it is; the Eerste Kamer "
+                                 "spider, which insisted on an HTML Content-Type before, now "
+                                 "sniffs the body (`html_page` in its module) and still refuses "
+                                 "a PDF, an image or JSON with the reason.",
     "malformed": "An HTML page cut in half parses fine, so before the matrix the page and Eerste "
                  "Kamer spiders archived half pages as new versions; every HTML reader now "
                  "refuses a page that stops before `</body></html>`. The generic feed keeps the "
@@ -67,11 +75,13 @@ NOTES = {
                      "without a word and most sources ended `ok` with nothing stored; redirects "
                      "now bypass the filter, so a loop ends in REDIRECT_MAX_TIMES and an error.",
     "format-changed": "The page readers find fields by their labels and headings, not by "
-                      "class names, and survive; internetconsultatie reads a consultation's "
-                      "optional lead paragraph by its class, so without classes that paragraph "
-                      "drops out of the text. The European Parliament's API answer fails, and "
-                      "its procedure item is then not stored half (without the API part) but "
-                      "left for the next run.",
+                      "class names, and survive. Internetconsultatie finds a consultation's "
+                      "lead paragraph by its class; without it, it reads the first substantial "
+                      "paragraph after the title instead (the same text, so no false change) "
+                      "and records the drift as a failure, so the run is *partial* and "
+                      "someone looks (before, the paragraph silently dropped out of the text). "
+                      "The European Parliament's API answer fails, and its procedure item is "
+                      "then not stored half (without the API part) but left for the next run.",
 }
 
 
@@ -103,7 +113,9 @@ def render(data: dict[str, Any]) -> str:
         "  warning at the top; nothing it stored differs from what a clean crawl stores (no",
         "  half-written item, no truncated text, no mojibake); and the next clean crawl brings the",
         "  archive to exactly the clean crawl's state (the cursor did not skip what was missed).",
-        "  *partial*: some responses were good; *failed*: none was.",
+        "  *partial*: some responses were good, or all were but the spider noted a drift it",
+        "  worked around; *failed*: none was (an empty answer or a maintenance notice is no",
+        "  good response, whatever its HTTP status).",
         "- **⚠ ok, differs**: only where the markup itself changed: the page spider still found",
         "  what it needs but read some text differently (see the notes under the fault); the",
         "  next crawl of the restored page stores the clean text again as a new version.",

@@ -75,8 +75,9 @@ def finish_run(
 ) -> CrawlRun:
     """Close the run, decide its status and, if given, advance the source's cursor.
 
-    ``useful_responses`` counts successful (2xx) responses; a run with failures that stored
-    nothing and got no successful response is ``failed``, otherwise ``partial``.
+    ``useful_responses`` counts successful (2xx) responses that were answers (not empty, not a
+    maintenance notice: crawler/middlewares.py); a run with failures that stored nothing and
+    got no such response is ``failed``, otherwise ``partial``.
     """
     run.finished_at = now
     run.finish_reason = finish_reason

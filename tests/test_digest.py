@@ -296,6 +296,57 @@ def test_a_failed_send_is_reported_and_retried_later(archive: str, smtp_server) 
     assert len(inbox.messages) == 1 and "verzonden" in retried.stdout
 
 
+class DroppingInbox(Inbox):
+    """A server that takes the message (250 to DATA) and then loses the session: it answers
+    QUIT with 421 and closes ("drop"), or resets the connection right after the 250 ("reset")."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__()
+        self.how = how
+
+    async def handle_DATA(self, server, session, envelope):
+        status = await super().handle_DATA(server, session, envelope)
+        if self.how == "reset":
+            import asyncio
+
+            # After the 250 has been written: the connection goes down with a TCP RST.
+            asyncio.get_running_loop().call_soon(server.transport.abort)
+        return status
+
+    async def handle_QUIT(self, server, session, envelope):
+        return "421 4.4.2 mail.nr.example closing connection" if self.how == "drop" else "221 Bye"
+
+
+@pytest.mark.parametrize("how", ["drop", "reset"])
+def test_a_connection_lost_after_the_message_was_accepted_is_a_sent_digest(
+        archive: str, how: str) -> None:
+    """DATA answered 250 means the server has the message: what happens to the session after
+    that must not make the digest count as unsent, or the retry would mail it twice."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = DroppingInbox(how)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        cli("subscribers", "add", "anna@nr.example", "--topic", "herziening-273f", "-d", archive)
+        sent = cli("digest", "--week", "2026-W48", "--send", "-d", archive,
+                   env=smtp_env(controller.port))
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        assert len(inbox.messages) == 1  # once, not once per attempt
+        assert "verzonden" in sent.stdout and "mislukt" not in sent.stdout
+        again = cli("digest", "--week", "2026-W48", "--send", "-d", archive,
+                    env=smtp_env(controller.port))
+        assert again.returncode == 0 and "al verzonden" in again.stdout
+        assert len(inbox.messages) == 1  # and not again on the next run
+    finally:
+        controller.stop()
+
+
 def test_run_crawls_daily_and_sends_each_due_digest_once(tmp_path: Path, smtp_server) -> None:
     """`beleidsradar run` over a week and a half, live against a loopback copy of the TK API."""
     from tests.loopback import serve_recording
@@ -365,6 +416,78 @@ def test_agenda_shows_what_was_planned_when_the_week_ended(demo_archive: Path) -
     assert (new.when, new.status) == ("2026-12-18", "Openstaand")
     assert new.title.startswith("TZ202611-102: De staatssecretaris zegt toe")
     assert "Agenda (komende weken)" in render(build(str(demo_archive), W47), "txt")
+
+
+def test_the_agenda_has_the_eu_parliaments_forecast(demo_archive: Path) -> None:
+    """OEIL's Forecasts: the recast CSA directive's indicative plenary sitting date, moved in
+    week 48 from January 2027 to 14 December 2026, is on week 48's agenda, saying what is
+    expected then."""
+    digest = build(str(demo_archive))
+    w48 = {t.slug: t for t in digest.topics}
+    [eu] = [a for a in w48["eu-richtlijn-csa"].agenda if a.doc_type == "EU-procedure"]
+    assert (eu.when, eu.status, eu.expected) == (
+        "2026-12-14", "Voorzien", "Indicative plenary sitting date, 1st reading")
+    assert eu.references == ["2024/0035(COD)"]
+    assert eu.link == ("https://oeil.secure.europarl.europa.eu/oeil/en/procedure-file"
+                       "?reference=2024/0035(COD)")
+    # In week 47 the forecast said January 2027: beyond that week's four weeks ahead.
+    w47 = build(str(demo_archive), W47)
+    assert not [a for t in w47.topics for a in t.agenda if a.doc_type == "EU-procedure"]
+
+    line = ("2026-12-14 — EU-procedure: Bestrijding van seksueel misbruik en seksuele uitbuiting "
+            "van kinderen en van materiaal van seksueel misbruik van kinderen (herschikking) "
+            "(Voorzien: Indicative plenary sitting date, 1st reading)")
+    assert f"  - {line}" in render(digest, "txt")
+    assert "\\(Voorzien: Indicative plenary sitting date, 1st reading\\)" in render(digest, "md")
+    html = render(digest, "html")
+    assert "(Voorzien: Indicative plenary sitting date, 1st reading)<br>" in html
+    # In English the statuses are English; what OEIL says stays as OEIL says it.
+    english = render(build(str(demo_archive), lang="en"), "txt")
+    assert "(Forecast: Indicative plenary sitting date, 1st reading)" in english
+    assert "(Planned)" in english and "(Open)" in english
+    assert "(Gepland)" not in english and "Voorzien" not in english
+
+
+def test_a_digest_stored_before_agenda_items_said_what_is_expected_still_loads(
+        demo_archive: Path) -> None:
+    data = build(str(demo_archive)).to_dict()
+    for topic in data["topics"]:
+        for item in topic["agenda"]:
+            del item["expected"]
+    old = Digest.from_dict(data)
+    [eu] = next(t for t in old.topics if t.slug == "eu-richtlijn-csa").agenda
+    assert (eu.status, eu.expected) == ("Voorzien", None)
+    for fmt, note in (("txt", "(Voorzien)"), ("md", "\\(Voorzien\\)"),
+                      ("html", "(Voorzien)<br>")):
+        shown = render(old, fmt)
+        assert note in shown and "Indicative plenary" not in shown
+
+
+def test_what_a_forecast_expects_is_escaped(archive: str) -> None:
+    engine = make_engine(archive)
+    hostile = '<img src=x onerror=alert(1)>*[x](javascript:alert(1))*'
+    with session_factory(engine).begin() as session:
+        source = ensure_source(session, "europarl", kind="spider", title="EP")
+        now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+        title = "Procedure over mensenhandel"
+        obs = Observation(source="europarl", key="2026/0999(COD)",
+                          url="https://oeil.example/2026-0999", fetched_at=now, title=title,
+                          text="", doc_type="EU-procedure", published_at=now,
+                          identifiers=(("procedure", "2026/0999(COD)"),),
+                          status={"datum": "2026-12-10", "activiteit_status": "Voorzien",
+                                  "verwacht": hostile})
+        result = record_observation(session, source, obs, now=now)
+        matcher, ids = active_matcher(session)
+        record_matches(session, matcher.match(MatchDoc(title=title, text="")), ids,
+                       document_id=result.document_id, version_id=result.version_id, now=now)
+    engine.dispose()
+    digest = build(archive)
+    item = next(a for t in digest.topics for a in t.agenda if a.when == "2026-12-10")
+    assert item.expected == hostile
+    html = render(digest, "html")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    md = render(digest, "md")
+    assert "<img" not in md and "](javascript:" not in md
 
 
 def test_atom_feeds_per_topic_and_for_all(demo_archive: Path, tmp_path: Path) -> None:

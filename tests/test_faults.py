@@ -358,5 +358,150 @@ def test_a_redirect_skips_the_duplicate_filter_and_starts_its_own_retries() -> N
     assert redirected.dont_filter and "retry_times" not in redirected.meta
 
 
+NOTICES = {
+    "nl-onderhoud": (
+        "<!DOCTYPE html><html lang='nl'><head><title>Onderhoud</title></head><body><main>"
+        "<h1>Wij zijn even weg</h1><p>Vanwege onderhoud is deze dienst tijdelijk niet "
+        "beschikbaar. Probeer het later opnieuw.</p></main></body></html>",
+        "Vanwege onderhoud is deze dienst tijdelijk niet beschikbaar."),
+    "nl-storing-title": (
+        "<html><head><title>Tijdelijk niet bereikbaar - Rijksoverheid.nl</title></head><body>"
+        "<div><img src='/logo.svg' alt='Rijksoverheid'></div><div><p>Door een technische "
+        "storing is deze website op dit moment niet bereikbaar.</p><p>Onze excuses.</p></div>"
+        "</body></html>",
+        "Door een technische storing is deze website op dit moment niet bereikbaar."),
+    "en-maintenance": (
+        "<?xml version='1.0' encoding='utf-8'?><!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0 "
+        "Strict//EN' 'http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd'><html "
+        "xmlns='http://www.w3.org/1999/xhtml'><head><title>Scheduled maintenance</title>"
+        "<style>h1{color:#333}</style></head><body><h1>We&#39;ll be back soon!</h1><p>EUR-Lex "
+        "is currently unavailable due to scheduled maintenance. Please try again later.</p>"
+        "</body></html>",
+        "EUR-Lex is currently unavailable due to scheduled maintenance."),
+    "octet-stream-label": (
+        "<!doctype html><title>503</title><h1>Service unavailable</h1><p>The service is "
+        "temporarily unavailable because of maintenance.</p>",
+        "The service is temporarily unavailable because of maintenance."),
+}
+
+
+@pytest.mark.parametrize("name", list(NOTICES))
+def test_a_maintenance_notice_is_no_answer(name: str) -> None:
+    from scrapy.http import Response
+
+    from crawler.spiders._base import maintenance_notice, unusable_answer
+
+    body, sentence = NOTICES[name]
+    label = "application/octet-stream" if name == "octet-stream-label" else (
+        "text/html; charset=utf-8")
+    response = Response("https://example.nl/", body=body.encode(), headers={
+        "Content-Type": label})
+    assert maintenance_notice(response) == sentence
+    assert unusable_answer(response) == (
+        f'the page is a maintenance notice, not the content: "{sentence}"')
+    assert unusable_answer(response.replace(status=503)) is None  # a 503 is HttpError's
+
+
+@pytest.mark.parametrize("body", [
+    # A short page that mentions maintenance is content, not a notice.
+    "<html><body><main><h1>Werkzaamheden N201</h1><p>Wegens onderhoud is de N201 van 3 tot "
+    "7 maart afgesloten. Verkeer wordt omgeleid.</p></main></body></html>",
+    # A short page that says something is not available, without a reason, in its text only.
+    "<html><body><main><h1>Publicaties</h1><p>Dit rapport is niet beschikbaar in het Engels."
+    "</p></main></body></html>",
+    # A long page with the words of a notice in it is content.
+    "<html><head><title>Onderhoud</title></head><body><main>" + "<p>Vanwege onderhoud is de "
+    "regeling tijdelijk niet beschikbaar voor nieuwe aanvragen; lees hier waarom.</p>" * 30
+    + "</main></body></html>",
+    # Not HTML: a feed whose item says the words is a feed.
+    "<?xml version='1.0'?><rss version='2.0'><channel><title>Storing</title><item><title>"
+    "Website tijdelijk niet bereikbaar wegens onderhoud</title></item></channel></rss>",
+    '{"status": "onderhoud", "message": "tijdelijk niet beschikbaar"}',
+])
+def test_content_that_mentions_maintenance_is_not_a_notice(body: str) -> None:
+    from scrapy.http import Response
+
+    from crawler.spiders._base import unusable_answer
+
+    assert unusable_answer(Response("https://example.nl/", body=body.encode())) is None
+
+
+def test_no_recorded_or_saved_answer_is_taken_for_a_notice_or_an_empty_answer() -> None:
+    """The detector against every real and written body the project has: none of the recorded
+    answers the spiders read, nor any fixture, except the notice fixture itself."""
+    from scrapy.http import Headers
+    from scrapy.responsetypes import responsetypes
+
+    from crawler.spiders._base import unusable_answer
+
+    flagged, seen = [], 0
+    for folder in (ROOT / "crawler" / "recordings", ROOT / "tests" / "fixtures"):
+        for path in sorted(folder.rglob("*")):
+            if path.suffix not in (".body", ".html", ".xml", ".json", ".rss", ".atom"):
+                continue
+            if path.suffix == ".json" and path.with_suffix(".body").exists():
+                continue  # a recorded answer's metadata
+            meta = json.loads(path.with_suffix(".json").read_text()) if (
+                path.suffix == ".body") else {"status": 200, "headers": {}}
+            headers = Headers(meta.get("headers") or {})
+            body = path.read_bytes()
+            cls = responsetypes.from_args(headers=headers, url=f"https://example.nl/{path.name}",
+                                          body=body)
+            response = cls(f"https://example.nl/{path.name}", status=meta["status"],
+                           headers=headers, body=body)
+            seen += 1
+            if unusable_answer(response) is not None:
+                flagged.append(path.relative_to(ROOT).as_posix())
+    assert seen > 200
+    assert flagged == ["tests/fixtures/page/onderhoud.html"]
+
+
+def test_an_unusable_answer_goes_to_the_errback_and_does_not_count_as_come_back() -> None:
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from twisted.python.failure import Failure
+
+    from crawler.middlewares import UnusableAnswerMiddleware
+    from crawler.spiders._base import UNUSABLE_STAT, UnusableAnswer, failure_reason
+    from crawler.spiders.page import PageSpider
+    from tests.helpers import make_spider
+
+    spider = make_spider(PageSpider, source="page-x", url="https://example.nl/")
+    middleware = UnusableAnswerMiddleware.from_crawler(spider.crawler)
+    request = Request("https://example.nl/", callback=spider.parse_page, errback=spider.on_error)
+    good = HtmlResponse(request.url, request=request, body=b"<html><body><main><p>Publicaties"
+                        b"</p></main></body></html>")
+    assert middleware.process_spider_input(good, spider) is None
+    empty = HtmlResponse(request.url, request=request, body=b"  \n")
+    with pytest.raises(UnusableAnswer) as raised:
+        middleware.process_spider_input(empty, spider)
+    failure = Failure(raised.value)
+    failure.request = request
+    request.errback(failure)
+    assert spider.failures == [(request.url, "empty answer: HTTP 200 without a body")]
+    assert failure_reason(failure) == "empty answer: HTTP 200 without a body"
+    with pytest.raises(UnusableAnswer):  # the same response twice is counted once
+        middleware.process_spider_input(empty, spider)
+    assert spider.crawler.stats.get_value(UNUSABLE_STAT) == 1
+    assert "crawler.middlewares.UnusableAnswerMiddleware" in spider.crawler.settings.getdict(
+        "SPIDER_MIDDLEWARES")
+
+
+def test_what_a_body_is_decides_not_its_label() -> None:
+    from crawler.spiders._base import body_described, sniff
+
+    assert [sniff(b) for b in (
+        b"", b" \n", b"\xef\xbb\xbf<!DOCTYPE html><html>", b"<!-- x --><html lang='nl'>",
+        b"<?xml version='1.0'?>\n<!DOCTYPE html>\n<html>", b"<?xml version='1.0'?><rss>",
+        b"<feed xmlns='http://www.w3.org/2005/Atom'>", b'{"value": []}', b"[1]",
+        b"%PDF-1.7\n", b"\x89PNG\r\n", b"\x1f\x8b\x08\x00", b"\xff\xfe<\x00h\x00",
+        b"Service Unavailable", b"<p>hallo</p>", b"<meta charset='utf-8'><title>x</title>",
+    )] == ["empty", "empty", "html", "html", "html", "xml", "xml", "json", "json", "binary",
+           "binary", "binary", "text", "text", "html", "xml"]
+    assert body_described(b"%PDF-1.7\n%\xe2\xe3") == (
+        r"the body is binary data (%PDF-1.7\n%\xe2\xe3…)")
+    assert body_described(b"") == "the body is empty"
+
+
 class _NamedSpider(scrapy.Spider):
     name = "naamloos"

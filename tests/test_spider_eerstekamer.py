@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -265,7 +265,6 @@ WEEK48_HTML = page("wetsvoorstel-36547-week48.html")
      "the page is about bill 36548, not 36547 (wrong redirect or URL pattern?)"),
     (("<html><head><title>Zoeken</title></head><body><main><h1>Zoekresultaten</h1>"
       "<p>Geen resultaten</p></main></body></html>"), "no bill title with a dossier number"),
-    ("", "not an HTML page"),
 ])
 def test_a_page_without_the_expected_parts_fails_loudly(html: str, reason: str) -> None:
     s = spider()
@@ -277,6 +276,13 @@ def test_a_page_without_the_expected_parts_fails_loudly(html: str, reason: str) 
         assert why.endswith("has the page layout changed?")
 
 
+def test_an_empty_body_is_not_a_page() -> None:
+    s = spider()
+    assert visit(s, "") == []
+    assert s.failures == [(PAGE_36547, "bill 36547: not an HTML page (text/html; charset=utf-8; "
+                                       "the body is empty)")]
+
+
 def test_a_bill_still_at_the_tweede_kamer_has_no_ek_items_but_is_followed() -> None:
     start, end = WEEK48_HTML.index("<h2>Eerste Kamer stukken</h2>"), WEEK48_HTML.index(
         "<h2>Activiteiten</h2>")
@@ -286,15 +292,46 @@ def test_a_bill_still_at_the_tweede_kamer_has_no_ek_items_but_is_followed() -> N
     assert items[0].meta["eerste_kamer_stukken"] == [] and s.failures == []
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    (b'{"error": "maintenance"}', "application/json"),
-    (b"%PDF-1.7 \x00\x01\x02", "application/pdf"),
+@pytest.mark.parametrize(("body", "content_type", "what"), [
+    (b'{"error": "maintenance"}', "application/json", 'JSON ({"error": "maint…)'),
+    (b'{"error": "maintenance"}', "text/html", 'JSON ({"error": "maint…)'),
+    (b"%PDF-1.7 \x00\x01\x02", "application/pdf", r"binary data (%PDF-1.7 \x00\x01\x02…)"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/octet-stream",
+     r"binary data (%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1…)"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "text/html; charset=utf-8",
+     r"binary data (\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR…)"),
+    (b"Bill 36547 is not available", "application/octet-stream",
+     "plain text (Bill 36547 is no…)"),
 ])
-def test_garbage_is_a_failure(body: bytes, content_type: str) -> None:
+def test_garbage_is_a_failure(body: bytes, content_type: str, what: str) -> None:
     s = spider()
     assert visit(s, body, content_type=content_type) == []
     [(url, reason)] = s.failures
-    assert url == PAGE_36547 and f"bill 36547: not an HTML page ({content_type})" == reason
+    assert url == PAGE_36547
+    assert reason == f"bill 36547: not an HTML page ({content_type}; the body is {what})"
+
+
+@pytest.mark.parametrize("content_type", ["application/octet-stream", "binary/octet-stream",
+                                          "text/plain", None])
+@pytest.mark.parametrize("response_class", [Response, TextResponse, HtmlResponse])
+def test_a_page_labelled_as_something_else_is_still_read(
+        content_type: str | None, response_class: type[Response]) -> None:
+    """A server that mislabels its HTML (Scrapy picks the response class from the label and
+    the body, so any of the three may arrive) does not fail the source: the body decides."""
+    labelled = spider()
+    expected = visit(labelled, WEEK48_HTML)
+    assert labelled.failures == [] and expected
+
+    s = spider()
+    request = Request(f"{SITE}/wetsvoorstel/36547", callback=s.parse_bill, errback=s.on_error,
+                      cb_kwargs={"dossier": "36547"})
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = response_class(url=PAGE_36547, body=WEEK48_HTML.encode("utf-8"), request=request,
+                              headers=headers)
+    items = list(request.callback(response, **request.cb_kwargs))
+    assert s.failures == []
+    assert [(i.key, i.title, i.text, i.status) for i in items] == [
+        (i.key, i.title, i.text, i.status) for i in expected]
 
 
 def test_an_error_status_is_a_failure_through_the_errback() -> None:

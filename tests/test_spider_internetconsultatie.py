@@ -397,3 +397,76 @@ def test_fixture_notes_name_every_file() -> None:
     notes = (FIXTURES / "NOTES.md").read_text(encoding="utf-8")
     for path in FIXTURES.rglob("*.html"):
         assert path.name in notes, path.name
+
+
+def without_classes(html: str) -> str:
+    """The page after a redesign that renamed every class and id (the fault matrix's
+    format change, tests/faults.py)."""
+    import re
+
+    return re.sub(r"""\s(?:class|id)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", "", html)
+
+
+@pytest.mark.parametrize(("slug", "main", "overview"), [
+    ("verwijzingsmechanisme_mensenhandel", "verwijzingsmechanisme_mensenhandel.html",
+     "week48-open.html"),  # open: "Deze consultatie is geopend. U kunt reageren tot en met …"
+    ("jeugdwet_reikwijdte_jeugdhulp", "jeugdwet_reikwijdte_jeugdhulp-week48.html",
+     "week48-gesloten-1.html"),  # closed: "Deze consultatie is gesloten. …"
+])
+def test_a_lead_paragraph_that_lost_its_class_is_still_read_and_the_drift_recorded(
+        slug: str, main: str, overview: str) -> None:
+    def crawl(page_html: str) -> tuple[PolicyItem, InternetconsultatieSpider]:
+        s = spider()
+        requests = [r for r in starts(s) if r.cb_kwargs["overview"] == (
+            "gesloten" if "gesloten" in overview else "open")]
+        listed = [r for r in answer(requests[0], page(overview)) if r.cb_kwargs.get("slug") == slug]
+        [description] = answer(listed[0], page_html)
+        [item] = answer(description, page(f"{slug}-b1.html"))
+        return item, s
+
+    marked, clean = crawl(page(main))
+    assert clean.failures == []
+    lead = lxml.html.fromstring(page(main)).xpath("//p[contains(@class, 'intro')]")[0]
+    assert lead.text_content() in marked.text.splitlines()
+
+    drifted, s = crawl(without_classes(page(main)))
+    assert "class=" not in without_classes(page(main))
+    # The same text (no false "changed" version), not the notice about responding …
+    assert drifted.text == marked.text
+    assert "Deze consultatie is" not in drifted.text
+    # … and the drift in the account, naming what is missing.
+    assert s.failures == [(f"{SITE}/{slug}", (
+        "consultation page marks no lead paragraph (class 'intro' or 'lead'): read the first "
+        "paragraph of the content instead; has the layout changed?"))]
+    assert s.next_cursor() == {}  # held, as after any failure
+
+
+def test_a_page_without_any_lead_paragraph_is_drift_but_the_item_is_kept() -> None:
+    main = page("verwijzingsmechanisme_mensenhandel.html")
+    lead = ('<p class="consultation__intro">Met dit ontwerpbesluit wordt een formeel nationaal '
+            "verwijzingsmechanisme ingericht voor de vroegtijdige identificatie, ondersteuning "
+            "en doorverwijzing van slachtoffers van mensenhandel.</p>")
+    assert lead in main
+    s = spider()
+    [item] = follow(s, "verwijzingsmechanisme_mensenhandel", main.replace(lead, ""))
+    assert "vroegtijdige identificatie" not in item.text
+    assert "Deze consultatie is geopend" not in item.text  # the notice is no lead
+    assert "Reageer op deze consultatie" not in item.text  # nor a button
+    [(url, why)] = s.failures
+    assert url == f"{SITE}/verwijzingsmechanisme_mensenhandel"
+    assert why == ("consultation page marks no lead paragraph (class 'intro' or 'lead'): and its "
+                   "content has no paragraph that could be one; has the layout changed?")
+
+
+def test_an_empty_overview_is_no_answer() -> None:
+    s = spider()
+    open_request, _ = starts(s)
+    empty = page("week48-open.html")
+    root = lxml.html.fromstring(empty)
+    for link in root.xpath("//main//a"):
+        link.drop_tree()
+    assert answer(open_request, lxml.html.tostring(root, encoding="unicode")) == []
+    [(url, why)] = s.failures
+    assert url == f"{SITE}/" and "links to no consultation" in why
+    # Not a response that came back: a run of only such answers is failed, not partial.
+    assert s.crawler.stats.get_value("watch/answers/unusable") == 1

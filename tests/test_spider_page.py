@@ -223,3 +223,69 @@ def test_researcher_added_feed_and_page_end_to_end(tmp_path: Path, site: Site) -
     engine.dispose()
     assert not any(p == "/latest/meta-data/" for p, _ in site.requests)
     assert socket  # the metadata address was never contacted (no server there to record it)
+
+
+def test_a_maintenance_notice_or_an_empty_answer_fails_the_source_and_changes_nothing(
+        tmp_path: Path, site: Site) -> None:
+    """A page watched whole (no selector) and a feed; then one crawl where the site answers
+    HTTP 200 with a maintenance notice and the feed with an empty body (and a new ETag)."""
+    db = str(tmp_path / "a.db")
+    assert cli("init", "-d", db).returncode == 0
+    feed = (ROOT / "tests" / "fixtures" / "feed" / "rijksoverheid-nieuws-mensenhandel.xml")
+    rss = (200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, feed.read_bytes())
+    page = (200, {"Content-Type": "text/html; charset=utf-8"},
+            (FIXTURES / "nr-publicaties-v1.html").read_bytes())
+    site.pages.update({"/rss": rss, "/publicaties": page})
+    engine = make_engine(db)
+    from storage.models import Source
+
+    with session_factory(engine).begin() as session:
+        session.add(Source(slug="feed-ro", kind="feed", url=f"{site.base}/rss", title="feed-ro",
+                           config={}, cursor={}))
+        session.add(Source(slug="page-nr", kind="page", url=f"{site.base}/publicaties",
+                           title="page-nr", config={}, cursor={}))
+    engine.dispose()
+    allow = {"BELEIDSRADAR_ALLOW_PRIVATE_URLS": "127.0.0.1"}
+    first = cli("crawl", "feed-ro", "page-nr", "-d", db, env=allow)
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    site.pages["/publicaties"] = (200, {"Content-Type": "text/html; charset=utf-8"},
+                                  (FIXTURES / "onderhoud.html").read_bytes())
+    site.pages["/rss"] = (200, {"Content-Type": "application/rss+xml", "ETag": '"leeg"'}, b"")
+    broken = cli("crawl", "feed-ro", "page-nr", "-d", db, env=allow)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+
+    engine = make_engine(db)
+    with session_factory(engine)() as session:
+        def last_run(slug: str) -> CrawlRun:
+            return session.scalars(select(CrawlRun).join(Source).where(Source.slug == slug)
+                                   .order_by(CrawlRun.id.desc()).limit(1)).one()
+
+        page_run, feed_run = last_run("page-nr"), last_run("feed-ro")
+        # Failed, not partial: an HTTP 200 that is no answer did not "come back".
+        assert (page_run.status, feed_run.status) == ("failed", "failed")
+        assert [e["reason"] for e in page_run.errors] == [
+            'the page is a maintenance notice, not the content: "Vanwege gepland onderhoud is '
+            'deze website vandaag tussen 18.00 en 22.00 uur niet bereikbaar."']
+        assert [e["reason"] for e in feed_run.errors] == [
+            "empty answer: HTTP 200 without a body"]
+        # The cursor is held: the feed's ETag is still the last good fetch's.
+        assert session.scalars(select(Source.cursor).where(Source.slug == "feed-ro")).one() == {
+            "etag": '"v1"'}
+        # Nothing archived: no version of the notice, no "changed" event.
+        [record] = session.scalars(select(Record).join(Source).where(Source.slug == "page-nr"))
+        assert [v.number for v in record.versions] == [1]
+        assert session.scalars(select(ChangeEvent.kind).where(
+            ChangeEvent.record_id == record.id)).all() == ["new"]
+    engine.dispose()
+
+    site.pages.update({"/rss": rss, "/publicaties": page})
+    healed = cli("crawl", "feed-ro", "page-nr", "-d", db, env=allow)
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    rss_requests = [headers for path, headers in site.requests if path == "/rss"]
+    assert rss_requests[-1].get("If-None-Match") == '"v1"'
+    engine = make_engine(db)
+    with session_factory(engine)() as session:
+        [record] = session.scalars(select(Record).join(Source).where(Source.slug == "page-nr"))
+        assert [v.number for v in record.versions] == [1]  # the page came back unchanged
+    engine.dispose()

@@ -273,6 +273,8 @@ def test_an_overview_without_adviezen_fails() -> None:
     [(url, why)] = s.failures
     assert url == LISTING and "links to no advies (/adviezen/@<id>/…)" in why
     assert s.next_cursor() == {"published": "2026-11-16"}
+    # An empty list is no answer: a run of only such answers is failed, not partial.
+    assert s.crawler.stats.get_value("watch/answers/unusable") == 1
 
 
 def test_an_undated_listing_is_fetched_and_the_advies_date_decides() -> None:

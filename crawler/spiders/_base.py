@@ -1,4 +1,5 @@
-"""What every spider shares: the account of what failed, and readable titles."""
+"""What every spider shares: the account of what failed, readable titles, and telling what a
+response body is (``sniff``) and whether it is an answer at all (``unusable_answer``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from scrapy.exceptions import ResponseDataLossError
+import lxml.html
+from scrapy.exceptions import IgnoreRequest, ResponseDataLossError
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.response import response_status_message
@@ -120,6 +122,8 @@ def failure_reason(failure: Failure) -> str:
     """A failed request as the crawl account states it: the HTTP status of an error answer
     (``HTTP 503 Service Unavailable``), else the exception and its message, never an empty one."""
     error = failure.value
+    if isinstance(error, UnusableAnswer):
+        return str(error)
     if isinstance(error, HttpError) and getattr(error, "response", None) is not None:
         reason = f"HTTP {response_status_message(error.response.status)}"
         retry_after = error.response.headers.get(b"Retry-After")
@@ -154,6 +158,168 @@ def cut_off(response: Response) -> str | None:
     return "the page stops before </body></html>: cut off in transit?"
 
 
+# --- what a body is, whatever its Content-Type says ------------------------------------------
+
+#: The first bytes the sniffer reads, as the WHATWG MIME Sniffing standard's resource header.
+SNIFF_BYTES = 1445
+#: A tag an HTML document may begin with (WHATWG MIME Sniffing §7.1, "identifying a resource
+#: with an unknown MIME type"), followed by a tag-terminating character.
+_HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|h1|div|font|table|"
+                       rb"a|style|title|b|br|p)[\s>/]", re.IGNORECASE)
+_LEADING_JUNK = re.compile(rb"\A(?:\s+|<!--.*?-->|<\?xml[^>]*\?>)+", re.DOTALL)
+#: Signatures of binary formats a server may send instead of a page.
+_BINARY_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff",
+                      b"\x1f\x8b", b"\xd0\xcf\x11\xe0")
+#: "Binary data bytes" (WHATWG MIME Sniffing §3): never in text.
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+
+
+def sniff(body: bytes) -> str:
+    """What a body is by its first bytes: ``empty``, ``html``, ``xml``, ``json``, ``binary`` or
+    ``text``. HTML is recognised as browsers do (a doctype or one of the usual first tags, after
+    whitespace, comments and an XML declaration), so a page labelled
+    ``application/octet-stream`` is still a page and a PDF labelled ``text/html`` is not."""
+    head = body[:SNIFF_BYTES]
+    if head.startswith((b"\xfe\xff", b"\xff\xfe")):
+        return "text"  # UTF-16: its ASCII has NUL bytes, but it is text
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    if not head.strip():
+        return "empty"
+    if head.startswith(_BINARY_SIGNATURES):
+        return "binary"
+    # As the standard does: what starts like markup is markup, even with a stray control byte.
+    start = _LEADING_JUNK.sub(b"", head, count=1)
+    if _HTML_TAG.match(start):
+        return "html"
+    if start[:1] == b"<":
+        return "xml"
+    if _BINARY_BYTES.search(head):
+        return "binary"
+    if start[:1] in (b"{", b"["):
+        return "json"
+    return "text"
+
+
+_KINDS = {"html": "HTML", "xml": "XML", "json": "JSON", "binary": "binary data",
+          "text": "plain text"}
+
+
+def body_described(body: bytes) -> str:
+    """What a body is, for a failure reason: "the body is binary data (%PDF-1.7 …)"."""
+    kind = sniff(body)
+    if kind == "empty":
+        return "the body is empty"
+    start = body.lstrip()[:16]
+    shown = repr(start)[2:-1] if kind == "binary" else " ".join(
+        start.decode("utf-8", "replace").split())
+    return f"the body is {_KINDS[kind]} ({shown}…)"
+
+
+# --- answers that are no answer: empty bodies and maintenance notices -------------------------
+
+#: A maintenance notice is short: a page with more readable text than this is content.
+NOTICE_MAX_TEXT = 1500
+#: Larger bodies are not read for a notice at all.
+NOTICE_MAX_BYTES = 256 * 1024
+#: What a notice says: the site or service cannot be used now (Dutch and English).
+_UNAVAILABLE = re.compile(
+    r"\b(?:(?:tijdelijk|momenteel|op dit moment|even)\s+)?niet\s+(?:beschikbaar|bereikbaar)\b|"
+    r"\bbuiten gebruik\b|\bprobeer het (?:later|straks)\b|\bwe zijn (?:zo|straks|snel)\s+"
+    r"(?:weer\s+)?terug\b|\bw(?:ij|e) zijn even weg\b|"
+    r"\b(?:temporarily|currently)\s+(?:unavailable|down|offline)\b|\btry again later\b|"
+    r"\b(?:we[’']ll|we will)\s+be\s+back\b|\bbe\s+(?:right\s+)?back\s+(?:soon|shortly)\b|"
+    r"\b(?:under|down for)\s+maintenance\b", re.IGNORECASE)
+#: Why: maintenance or an outage.
+_MAINTENANCE = re.compile(r"\bonderhoud|\bmaintenance\b|\bstoring\b|\boutage\b|"
+                          r"\bwerkzaamheden\b", re.IGNORECASE)
+#: Where one sentence ends and the next begins ("18.00 uur" is no end).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9\"'(])")
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
+
+
+def maintenance_notice(response: Response) -> str | None:
+    """The sentence that makes an HTML answer a maintenance (or outage) notice, or None.
+
+    A notice is short (at most NOTICE_MAX_TEXT characters of readable text), says the site or
+    service cannot be used now ("tijdelijk niet beschikbaar", "probeer het later opnieuw",
+    "temporarily unavailable", "under maintenance"…) and either gives maintenance or an outage
+    as the reason or says so in its title or a heading. A short page that only mentions
+    maintenance ("wegens onderhoud afgesloten") is content, not a notice."""
+    body = response.body
+    if len(body) > NOTICE_MAX_BYTES or sniff(body) != "html":
+        return None
+    text = getattr(response, "text", None)
+    if not isinstance(text, str):
+        text = body.decode("utf-8", "replace")
+    text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses it in a str
+    try:
+        document = lxml.html.fromstring(xml_safe(text))
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    for element in document.xpath("//script|//style|//noscript|//template"):
+        if element.getparent() is not None:
+            element.drop_tree()
+    body_element = document.find("body")
+    pieces = [" ".join(piece.split()) for piece in
+              (document if body_element is None else body_element).itertext()]
+    readable = " ".join(piece for piece in pieces if piece)
+    if not readable or len(readable) > NOTICE_MAX_TEXT:
+        return None
+    headings = " ".join(" ".join(" ".join(e.itertext()).split())
+                        for e in document.xpath("//title|//h1|//h2|//h3"))
+    said = _UNAVAILABLE.search(readable) or _UNAVAILABLE.search(headings)
+    if said is None:
+        return None
+    if not (_MAINTENANCE.search(readable) or _MAINTENANCE.search(headings)
+            or _UNAVAILABLE.search(headings)):
+        return None
+    saying = [p for p in [*pieces, headings] if _UNAVAILABLE.search(p)]
+    where = next((piece for piece in saying if _MAINTENANCE.search(piece)), saying[0])
+    sentence = next((s.strip() for s in _SENTENCE_END.split(where)
+                     if _UNAVAILABLE.search(s)), said.group(0))
+    return sentence if len(sentence) <= 120 else sentence[:119] + "…"
+
+
+def unusable_answer(response: Response) -> str | None:
+    """Why a successful (2xx) answer carries no content at all, or None: an empty body, or an
+    HTML maintenance notice in place of what was asked. Such an answer is a failure of the
+    request (``UnusableAnswer``), never a partial success: nothing in it may be archived."""
+    if not 200 <= response.status < 300:
+        return None
+    if not response.body.strip():
+        return f"empty answer: HTTP {response.status} without a body"
+    sentence = maintenance_notice(response)
+    if sentence is not None:
+        return f'the page is a maintenance notice, not the content: "{sentence}"'
+    return None
+
+
+#: The stat counting a run's 2xx answers that were no answer (StorePipeline subtracts them from
+#: the answers that came back when it decides between ``partial`` and ``failed``).
+UNUSABLE_STAT = "watch/answers/unusable"
+
+
+def count_unusable(response: Response, stats: Any) -> None:
+    """Count ``response`` as no answer in the crawl's ``stats`` (once per response)."""
+    try:
+        meta = response.meta
+    except AttributeError:  # a response built without a request (tests)
+        meta = {}
+    if meta.get("watch_unusable"):
+        return
+    meta["watch_unusable"] = True
+    if stats is not None:
+        stats.inc_value(UNUSABLE_STAT)
+
+
+class UnusableAnswer(IgnoreRequest):
+    """A 2xx answer without content (``unusable_answer``); the request's errback hears it."""
+
+    def __init__(self, response: Response, reason: str):
+        super().__init__(reason)
+        self.response = response
+
+
 class FailureAccount:
     """A spider's failures, as (url, reason), for the crawl account (StorePipeline reads them).
 
@@ -170,6 +336,14 @@ class FailureAccount:
         source = getattr(self, "source_slug", self.name)
         self.logger.error("%s.failure source=%s url=%s reason=%s", self.name, source, url, reason)
         self.failures.append((url, reason))
+
+    def refuse(self, response: Response, reason: str) -> None:
+        """Record that a 2xx ``response`` was no answer at all (an overview that lists nothing
+        where something is always listed): a failure, and the response does not count as one
+        that came back, so a run that got only such answers is ``failed``, not ``partial``."""
+        self.fail(response.url, reason)
+        crawler = getattr(self, "crawler", None)
+        count_unusable(response, crawler.stats if crawler is not None else None)
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)

@@ -12,7 +12,9 @@ The page is read by meaning, not by position: label/value pairs (``dt``/``dd``, 
 "Plenaire behandeling"...), and list or table rows belong to the section whose heading names them
 ("Eerste Kamer stukken", "Activiteiten", "Tweede Kamer stukken"). When a page no longer has what
 a bill page must have (title with the dossier number, a stage, a list of kamerstukken), the bill
-fails loudly with what was missing; no half-empty item is stored.
+fails loudly with what was missing; no half-empty item is stored. Whether an answer is a page at
+all is decided by its body, not its Content-Type (``html_page``): a server that labels its pages
+``application/octet-stream`` still serves pages, a PDF or JSON in their place is refused.
 
 Items:
 - one per bill, key ``wetsvoorstel-{nummer}``: title and committee as text; the stage as status
@@ -42,10 +44,12 @@ import lxml.html
 import scrapy
 from lxml import etree
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 
 from crawler.items import PolicyItem
-from crawler.spiders._base import FailureAccount, cut_off, titled, xml_safe
+from crawler.spiders._base import (
+    FailureAccount, body_described, cut_off, sniff, titled, xml_safe,
+)
 from monitors import identifiers as ids
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -308,6 +312,22 @@ def _sections(root: Any) -> dict[str, list[Row]]:
     return sections
 
 
+def html_page(response: Response) -> TextResponse | None:
+    """The response as an HTML page, or None when its body is not one.
+
+    The body decides, not the label: a page served as ``application/octet-stream`` (or with no
+    Content-Type) is read when its body starts like HTML; a body labelled HTML is read unless
+    it is empty, binary or JSON (a missing Content-Type counts as HTML). Anything else (a PDF,
+    an image, an error in JSON) is refused."""
+    kind = sniff(response.body)
+    label = (response.headers.get(b"Content-Type") or b"text/html").lower()
+    if not (kind == "html" or (b"html" in label and kind in ("xml", "text"))):
+        return None
+    if isinstance(response, HtmlResponse):
+        return response
+    return response.replace(cls=HtmlResponse)
+
+
 class EerstekamerSpider(FailureAccount, scrapy.Spider):
     name = "eerstekamer"
     source_title = "Eerste Kamer — wetsvoorstellen (eerstekamer.nl)"
@@ -361,11 +381,13 @@ class EerstekamerSpider(FailureAccount, scrapy.Spider):
     # --- parsing --------------------------------------------------------------------------
 
     def parse_bill(self, response: Response, dossier: str) -> Iterator[PolicyItem]:
-        if not isinstance(response, TextResponse) or b"html" not in response.headers.get(
-                b"Content-Type", b"text/html").lower():
-            self.fail(response.url, f"bill {dossier}: not an HTML page "
-                      f"({response.headers.get('Content-Type', b'?').decode('latin-1')})")
+        page = html_page(response)
+        if page is None:
+            label = response.headers.get("Content-Type", b"no Content-Type").decode("latin-1")
+            self.fail(response.url, f"bill {dossier}: not an HTML page ({label}; "
+                      f"{body_described(response.body)})")
             return
+        response = page
         if (why := cut_off(response)) is not None:
             self.fail(response.url, f"bill {dossier}: {why}")
             return

@@ -26,6 +26,13 @@ consultation on a watched topic appears in the digest's agenda with its deadline
 The pages are read by meaning (headings, labels such as "Looptijd" and "Organisatie", links to
 ``/{slug}/document/…``), not by position; a page that lacks the title, the period, the ministry or
 the description fails loudly, naming the missing part, instead of producing an empty item.
+The one part found by a class name is the consultation's lead paragraph (``class`` containing
+"intro" or "lead"): when no paragraph is so marked, the first substantial paragraph between the
+title and the first section heading is read instead (``lead_paragraph``; not the notice that
+says whether one can still respond, nor a paragraph that is only a link), and the drift is
+recorded as a failure naming the missing mark, so the text stays the same and someone looks.
+An overview that links to no consultation at all is no answer (``refuse``): the site always
+lists some.
 """
 
 from __future__ import annotations
@@ -79,8 +86,52 @@ STATUS_LABELS = ("status",)
 RESPONSES_LABELS = ("aantal reacties", "reacties")
 
 OPEN, CLOSED = "open", "gesloten"
-#: The shortest text a description page must have (besides the title) to count as one.
+#: The shortest text a description page must have (besides the title) to count as one; also
+#: the shortest paragraph that can be a lead paragraph.
 MIN_DESCRIPTION = 40
+#: How the site marks a consultation's lead paragraph (a class name containing one of these).
+LEAD_CLASSES = ("intro", "lead")
+#: The notice on a consultation page that says whether one can respond: not its lead.
+_STATE_NOTICE = re.compile(r"\bdeze consultatie\b|\bu kunt\b.*\breageren\b|\breageer\b|"
+                           r"\breageren (?:kan|is mogelijk)\b", re.IGNORECASE)
+#: Where a paragraph is navigation, a form or a list, not prose.
+_NOT_PROSE = {"nav", "header", "footer", "form", "aside", "dl", "table", "ul", "ol", "li",
+              "button", "label"}
+
+
+def lead_paragraph(main: Any) -> tuple[str, bool]:
+    """The consultation's lead paragraph, and whether the page marked it as such.
+
+    Marked: every ``<p>`` whose class contains "intro" or "lead". Else the first substantial
+    paragraph of the content after the title (h1) and before the first section heading: at least
+    MIN_DESCRIPTION characters, not inside navigation, lists or forms, not the notice about
+    responding ("Deze consultatie is geopend. U kunt reageren tot en met …", which changes when
+    the consultation closes), not a paragraph that is only a link. ("", False) when there is
+    none."""
+    condition = " or ".join(f"contains(@class, '{name}')" for name in LEAD_CLASSES)
+    marked = [text_of(p) for p in main.xpath(f".//p[{condition}]")]
+    if any(marked):
+        return " ".join(t for t in marked if t), True
+    started = not main.xpath(".//h1")
+    for element in main.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag == "h1":
+            started = True
+            continue
+        if not started:
+            continue
+        if element.tag in ("h2", "h3", "h4", "h5", "h6"):
+            break
+        if element.tag != "p" or any(a.tag in _NOT_PROSE for a in element.iterancestors()):
+            continue
+        text = text_of(element)
+        links = " ".join(text_of(a) for a in element.iter("a"))
+        if len(text) < MIN_DESCRIPTION or _STATE_NOTICE.search(text) or (
+                links and len(links) >= len(text) - 2):
+            continue
+        return text, False
+    return "", False
 
 
 def _bare_host(url: str) -> str:
@@ -194,8 +245,9 @@ class InternetconsultatieSpider(FailureAccount, scrapy.Spider):
             return
         entries = self.consultation_links(document, response.url)
         if not entries:
-            self.fail(response.url, f"overview of {overview} consultations (page {page}) links "
-                      "to no consultation (/<slug>): has the layout changed?")
+            # The site always lists consultations: an overview without any is no answer.
+            self.refuse(response, f"overview of {overview} consultations (page {page}) links "
+                        "to no consultation (/<slug>): an empty list, or has the layout changed?")
             return
         known_off_topic = self.known_off_topic()
         for slug, url, title in entries:
@@ -238,6 +290,13 @@ class InternetconsultatieSpider(FailureAccount, scrapy.Spider):
                       "layout changed?")
             return
         stated_status = field(fields, *STATUS_LABELS)
+        intro, marked = lead_paragraph(main)
+        if not marked:
+            # Format drift: the item is still made, with the paragraph the fallback found.
+            self.fail(response.url, "consultation page marks no lead paragraph (class 'intro' or "
+                      "'lead'): " + ("read the first paragraph of the content instead"
+                                     if intro else "and its content has no paragraph that "
+                                     "could be one") + "; has the layout changed?")
         documents = []
         for link in main.iter("a"):
             url = urljoin(response.url, link.get("href") or "")
@@ -260,9 +319,7 @@ class InternetconsultatieSpider(FailureAccount, scrapy.Spider):
             "end": end.isoformat(),
             "looptijd": field(fields, *PERIOD_LABELS),
             "reacties": field(fields, *RESPONSES_LABELS),
-            # Optional: a lead paragraph, where the page marks one.
-            "intro": " ".join(text_of(p) for p in main.xpath(
-                ".//p[contains(@class, 'intro') or contains(@class, 'lead')]")),
+            "intro": intro,
             "documenten": documents,
         }
         yield scrapy.Request(description_url, callback=self.parse_description,

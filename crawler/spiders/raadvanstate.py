@@ -230,8 +230,9 @@ class RaadvanstateSpider(FailureAccount, scrapy.Spider):
             return
         entries = self.advice_entries(document, response.url)
         if not entries:
-            self.fail(response.url, f"overview of adviezen (page {page}) links to no advies "
-                      "(/adviezen/@<id>/…): has the layout changed?")
+            # The overview always lists adviezen (newest first): without any it is no answer.
+            self.refuse(response, f"overview of adviezen (page {page}) links to no advies "
+                        "(/adviezen/@<id>/…): an empty list, or has the layout changed?")
             return
         since = self._since or self.since()
         reached_older = False
