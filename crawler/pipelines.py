@@ -36,14 +36,17 @@ from twisted.python.failure import Failure
 
 from crawler.items import PolicyItem
 from crawler.scaleout import SharedCrawl, merge_cursors
+from crawler.spiders._base import UNUSABLE_STAT
 from monitors.matching import MatchDoc
 from monitors.text import clean
 from storage.archive import (
-    Observation, Outcome, Result, ensure_source, lock_observations, record_observation,
+    Observation, Outcome, Result, ensure_source, lock_observations, needs_index,
+    record_observation,
 )
 from storage.db import check_schema, make_engine, session_factory
 from storage.models import CrawlRun, RunStatus, Source
 from storage.runs import ERROR_LIMIT, add_error, finish_run, interrupted_runs, start_run
+from storage.search import sync_records
 from storage.topics import active_matcher, record_matches
 
 logger = logging.getLogger(__name__)
@@ -239,6 +242,8 @@ class StorePipeline:
             lock_observations(session, source, observations)
             stored = [self._record(session, source, item, observation)
                       for item, observation in zip(items, observations)]
+            sync_records(session, [result.record_id for result, _ in stored
+                                   if needs_index(result)])
         self.crawler.stats.inc_value("watch/match/matches", sum(matched for _, matched in stored))
         return [result for result, _ in stored]
 
@@ -250,6 +255,8 @@ class StorePipeline:
                     source = session.get(Source, self.source_id)
                     assert source is not None
                     result, matched = self._record(session, source, item, observation)
+                    if needs_index(result):
+                        sync_records(session, [result.record_id])
                 self.crawler.stats.inc_value("watch/match/matches", matched)
                 return result
             except IntegrityError:
@@ -269,7 +276,7 @@ class StorePipeline:
         now = self.now()
         result = record_observation(
             session, source, observation, now=now, crawl_run_id=self.run_id,
-            resumes=self.resumes,
+            resumes=self.resumes, index=False,
         )
         matched = 0
         if result.version_id is not None:
@@ -295,6 +302,10 @@ class StorePipeline:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.run_id is None:
             return
+        # 2xx answers that were no answer (empty, a maintenance notice: crawler/middlewares.py,
+        # or refused by the spider) did not come back in any useful sense.
+        self.useful_responses -= min(self.useful_responses,
+                                     self.crawler.stats.get_value(UNUSABLE_STAT, 0))
         errors = self._errors + list(getattr(spider, "failures", []))
         cursor = None
         if hasattr(spider, "next_cursor") and self.store_failures == 0:

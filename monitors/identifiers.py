@@ -176,7 +176,7 @@ def celex(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=10_000)  # bounded: a crawl's memory stays flat (bench/RESULTS.md)
 def kamerstuk(value: str) -> str | None:
     value = value.strip()
     match = _KST.search(value)

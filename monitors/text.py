@@ -88,9 +88,26 @@ def word_runs(before: list[str], after: list[str]) -> list[tuple[str, list[str]]
 _stemmer = snowballstemmer.stemmer("dutch_porter")
 
 
-@lru_cache(maxsize=200_000)
+#: The word caches are bounded so that a long crawl's memory stays flat (bench/RESULTS.md,
+#: memory): words with a digit (zaak, document and kamerstuk numbers, dates: new in nearly
+#: every item, and cheap, as they are not stemmed) are not remembered at all.
+WORD_CACHE = 50_000
+_HAS_DIGIT = re.compile(r"\d").search
+
+
 def stem(word: str) -> str:
     """The Dutch stem of one word (folded first). Digits and mixed tokens such as 273f stay."""
+    if _HAS_DIGIT(word):
+        return _stem(word)
+    return _cached_stem(word)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _cached_stem(word: str) -> str:
+    return _stem(word)
+
+
+def _stem(word: str) -> str:
     folded = _fold_word(word)
     if folded in IRREGULAR_STEMS:
         return IRREGULAR_STEMS[folded]
@@ -109,17 +126,27 @@ class Token(NamedTuple):
     end: int
 
 
-@lru_cache(maxsize=200_000)
 def _fold_word(word: str) -> str:
     if word.isascii():
         return word.lower()
+    return _fold_other(word)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _fold_other(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", word).casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=200_000)
 def _word_forms(word: str) -> tuple[str, str]:
-    return _fold_word(word), stem(word)
+    if _HAS_DIGIT(word):
+        return _fold_word(word), _stem(word)
+    return _cached_word_forms(word)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _cached_word_forms(word: str) -> tuple[str, str]:
+    return _fold_word(word), _cached_stem(word)
 
 
 def tokens(text: str) -> Iterator[Token]:

@@ -195,7 +195,7 @@ class TitleShape(NamedTuple):
     marks: frozenset[str]  # the numbers and month names it states
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=10_000)  # bounded: a crawl's memory stays flat (bench/RESULTS.md)
 def title_shape(title: str | None) -> TitleShape:
     """The content words of ``title`` and the numbers and months it names: folded, without
     boilerplate ("Kamerbrief over", "Nieuwsbericht:", "| Rijksoverheid.nl") and stop words."""

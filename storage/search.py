@@ -130,14 +130,19 @@ FACETS = ("topic", "source", "doc_type", "year")
 _PLAIN = re.compile(r"[a-wyz0-9]*")
 
 
-@lru_cache(maxsize=500_000)
 def encode(text: str) -> str:
     """``text`` as one ``[a-z0-9]`` word, prefix-preserving: ``encode(a)`` starts with
     ``encode(b)`` exactly when ``a`` starts with ``b`` (every character has a code, and no code
     is the start of another: letters and digits stand for themselves, ``x`` is ``xx``, ``-`` is
     ``xh``, anything else ``xu`` + six hex digits)."""
     if _PLAIN.fullmatch(text):
-        return text
+        return text  # most words: nothing to remember
+    return _encode(text)
+
+
+#: Bounded so that a long crawl's memory stays flat (bench/RESULTS.md, memory).
+@lru_cache(maxsize=20_000)
+def _encode(text: str) -> str:
     out = []
     for ch in text:
         if ("a" <= ch <= "z" and ch != "x") or "0" <= ch <= "9":
