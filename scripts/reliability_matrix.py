@@ -78,8 +78,9 @@ NOTES = {
                       "class names, and survive. Internetconsultatie finds a consultation's "
                       "lead paragraph by its class; without it, it reads the first substantial "
                       "paragraph after the title instead (the same text, so no false change) "
-                      "and records the drift as a failure, so the run is *partial* and "
-                      "someone looks (before, the paragraph silently dropped out of the text). "
+                      "and logs a warning (the class is unconfirmed, and nothing was lost: no "
+                      "failure every run); before, the paragraph silently dropped out of the "
+                      "text. "
                       "The European Parliament's API answer fails, and its procedure item is "
                       "then not stored half (without the API part) but left for the next run.",
 }

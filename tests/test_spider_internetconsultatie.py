@@ -413,7 +413,7 @@ def without_classes(html: str) -> str:
     ("jeugdwet_reikwijdte_jeugdhulp", "jeugdwet_reikwijdte_jeugdhulp-week48.html",
      "week48-gesloten-1.html"),  # closed: "Deze consultatie is gesloten. …"
 ])
-def test_a_lead_paragraph_that_lost_its_class_is_still_read_and_the_drift_recorded(
+def test_a_lead_paragraph_that_lost_its_class_is_still_read_and_the_drift_logged(
         slug: str, main: str, overview: str) -> None:
     def crawl(page_html: str) -> tuple[PolicyItem, InternetconsultatieSpider]:
         s = spider()
@@ -434,11 +434,10 @@ def test_a_lead_paragraph_that_lost_its_class_is_still_read_and_the_drift_record
     # The same text (no false "changed" version), not the notice about responding …
     assert drifted.text == marked.text
     assert "Deze consultatie is" not in drifted.text
-    # … and the drift in the account, naming what is missing.
-    assert s.failures == [(f"{SITE}/{slug}", (
-        "consultation page marks no lead paragraph (class 'intro' or 'lead'): read the first "
-        "paragraph of the content instead; has the layout changed?"))]
-    assert s.next_cursor() == {}  # held, as after any failure
+    # … and, as nothing was lost, a warning and a crawl stat rather than a failure every run
+    # (the class is [UNCONFIRMED]: the live site may never have used it).
+    assert s.failures == []
+    assert s.crawler.stats.get_value("watch/drift/lead_paragraph_unmarked") == 1
 
 
 def test_a_page_without_any_lead_paragraph_is_drift_but_the_item_is_kept() -> None:
@@ -454,7 +453,7 @@ def test_a_page_without_any_lead_paragraph_is_drift_but_the_item_is_kept() -> No
     assert "Reageer op deze consultatie" not in item.text  # nor a button
     [(url, why)] = s.failures
     assert url == f"{SITE}/verwijzingsmechanisme_mensenhandel"
-    assert why == ("consultation page marks no lead paragraph (class 'intro' or 'lead'): and its "
+    assert why == ("consultation page marks no lead paragraph (class 'intro' or 'lead') and its "
                    "content has no paragraph that could be one; has the layout changed?")
 
 
