@@ -435,10 +435,17 @@ def _agenda(topic: Topic, facts: _AgendaFacts) -> list[AgendaItem]:
     """The planned activities among the candidates on documents this topic matched."""
     items = [AgendaItem(record.document_id, record.title, record.doc_type, status["datum"],
                         status["activiteit_status"], facts.references[record.id][:3],
-                        record.url, status.get("verwacht") or None)
+                        record.url, _expected(status))
              for record, status in facts.candidates
              if topic.id in facts.topics_of.get(record.document_id, ())]
     return sorted(items, key=lambda a: (a.when, a.document_id))
+
+
+def _expected(status: dict[str, str]) -> str | None:
+    """What is planned, where the source names it beside its date: OEIL's forecast
+    (``verwacht``), the Eerste Kamer's next step on a bill (``activiteit``, "Plenaire
+    behandeling")."""
+    return status.get("verwacht") or status.get("activiteit") or None
 
 
 def _undo(status: dict[str, str], later_details: list[dict[str, Any]]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from reports.digest import Digest, Entry, Reason
+from reports.digest import AgendaItem, Digest, Entry, Reason
 from reports.labels import agenda_note, describe_event, document_type, t
 from reports.periods import parse_week
 
@@ -58,11 +58,21 @@ def _context(digest: Digest) -> dict[str, Any]:
         "doc_type": lambda value: document_type(value, lang),
         "event": lambda e: describe_event(e.kind, e.detail, lang),
         "agenda_note": lambda a: agenda_note(a.status, a.expected, lang),
+        "agenda_kind": lambda a: agenda_kind(a, lang),
         "day": lambda value: _day(value, lang),
         "safe_url": safe_url,
         "highlight": _highlight_html,
         "topic_titles": {topic.slug: topic.title for topic in digest.topics},
     }
+
+
+def agenda_kind(item: AgendaItem, lang: str) -> str:
+    """"Commissiedebat: " before an agenda item's title, unless the title starts with it
+    already ("Rondetafelgesprek: Online seksueel misbruik …")."""
+    kind = document_type(item.doc_type, lang)
+    if not kind or item.title.casefold().startswith(kind.casefold()):
+        return ""
+    return f"{kind}: "
 
 
 def render_html(digest: Digest) -> str:
@@ -147,7 +157,7 @@ def render_text(digest: Digest, *, markdown: bool = False) -> str:
         if topic.agenda:
             lines += [f"### {t('agenda', lang)}" if markdown else t("agenda", lang), ""]
             for item in topic.agenda:
-                text = (f"{item.when} — {document_type(item.doc_type, lang)}: {item.title}"
+                text = (f"{item.when} — {agenda_kind(item, lang)}{item.title}"
                         f" ({agenda_note(item.status, item.expected, lang)})")
                 lines.append(f"- {_md(text)}" if markdown else f"  - {text}")
             lines.append("")

@@ -448,6 +448,24 @@ def test_the_agenda_has_the_eu_parliaments_forecast(demo_archive: Path) -> None:
     assert "(Gepland)" not in english and "Voorzien" not in english
 
 
+def test_the_agenda_says_which_step_of_a_bill_is_planned(demo_archive: Path) -> None:
+    """The Eerste Kamer names the next step on a bill beside its date: the agenda says it; a
+    title that starts with its kind does not repeat it."""
+    digest = build(str(demo_archive))
+    w48 = {t.slug: t for t in digest.topics}
+    [bill] = [a for a in w48["herziening-273f"].agenda if a.doc_type == "Wetsvoorstel"]
+    assert (bill.when, bill.status, bill.expected) == (
+        "2026-12-08 13:30", "Gepland", "Plenaire behandeling")
+    text = render(digest, "txt")
+    assert ("  - 2026-12-08 13:30 — Wetsvoorstel: Wet modernisering en uitbreiding "
+            "strafbaarstelling mensenhandel (36.547) (Gepland: Plenaire behandeling)") in text
+    [debate] = [a for t in digest.topics for a in t.agenda
+                if a.title.startswith("Rondetafelgesprek")][:1]
+    assert f"2026-12-02 09:30 — {debate.title} (Gepland)" in text
+    assert "Rondetafelgesprek: Rondetafelgesprek" not in text
+    assert "Rondetafelgesprek: Rondetafelgesprek" not in render(digest, "html")
+
+
 def test_a_digest_stored_before_agenda_items_said_what_is_expected_still_loads(
         demo_archive: Path) -> None:
     data = build(str(demo_archive)).to_dict()
