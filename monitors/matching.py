@@ -22,7 +22,7 @@ import bisect
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -96,6 +96,22 @@ class TopicMatch:
     hits: tuple[Hit, ...]
 
 
+#: Texts up to this length are remembered tokenised (the last ``RECENT_TEXTS``): the crawl
+#: prepares an item for the matcher and, in the same batch, its stored version for the search
+#: index (bench/RESULTS.md, crawl). Longer texts are rare, and their tokens big.
+RECENT_TEXT_MAX = 20_000
+RECENT_TEXTS = 256
+
+
+@lru_cache(maxsize=RECENT_TEXTS)
+def _recent_tokens(text: str) -> tuple[Token, ...]:
+    return tuple(tokens(text))
+
+
+def _tokens_of(text: str) -> Iterable[Token]:
+    return _recent_tokens(text) if len(text) <= RECENT_TEXT_MAX else tokens(text)
+
+
 class Prepared:
     """An item's text and identifiers, tokenised once for every topic."""
 
@@ -104,7 +120,8 @@ class Prepared:
     def __init__(self, doc: MatchDoc):
         self.doc = doc
         self.texts = {"titel": doc.title or "", "tekst": doc.text or ""}
-        self.tokens: dict[str, list[Token]] = {f: list(tokens(t)) for f, t in self.texts.items()}
+        self.tokens: dict[str, list[Token]] = {f: list(_tokens_of(t))
+                                               for f, t in self.texts.items()}
         self.positions: dict[str, list[tuple[str, int]]] = {}
         for name, toks in self.tokens.items():
             for index, token in enumerate(toks):

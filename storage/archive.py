@@ -182,6 +182,15 @@ def lock_observations(session: Session, source: Source, observations: Sequence[O
         {f"k{i}": key for i, key in enumerate(keys)})
 
 
+# Built once: SQLAlchemy memoises a statement's cache key on the statement object, so a
+# statement built per record pays for its key every time (bench/RESULTS.md, crawl).
+_INSERT_DOCUMENT = insert(Document.__table__).returning(Document.__table__.c.id)
+_INSERT_RECORD = insert(Record.__table__).returning(Record.__table__.c.id)
+_INSERT_VERSION = insert(Version.__table__).returning(Version.__table__.c.id)
+_INSERT_EVENT = insert(ChangeEvent.__table__).returning(ChangeEvent.__table__.c.id)
+_INSERT_IDENTIFIER = insert(Identifier.__table__)
+
+
 def _create(
     session: Session, source: Source, obs: Observation, *, now: datetime, crawl_run_id: int | None
 ) -> Result:
@@ -202,13 +211,13 @@ def _create(
         joined_by: dict[str, Any] | None = join.reason
     else:
         document_id = connection.execute(
-            insert(Document.__table__).returning(Document.__table__.c.id),
+            _INSERT_DOCUMENT,
             {"title": title, "doc_type": obs.doc_type, "published_at": obs.published_at,
              "first_seen_at": now, "last_changed_at": now},
         ).scalar_one()
         joined_by = None
     record_id = connection.execute(
-        insert(Record.__table__).returning(Record.__table__.c.id),
+        _INSERT_RECORD,
         {"source_id": source.id, "document_id": document_id, "key": obs.key, "url": obs.url,
          "title": title, "doc_type": obs.doc_type, "content_hash": digest,
          "status": dict(obs.status), "scheduled_at": scheduled_from(obs.status),
@@ -217,7 +226,7 @@ def _create(
     _add_identifiers(session, _NewRecord(record_id, document_id), obs.identifiers, fresh=True)
     index_title(session, record_id, facts, fresh=True)
     version_id = connection.execute(
-        insert(Version.__table__).returning(Version.__table__.c.id),
+        _INSERT_VERSION,
         _version_row(record_id, document_id, obs, number=1, digest=digest,
                      crawl_run_id=crawl_run_id, now=now),
     ).scalar_one()
@@ -230,7 +239,7 @@ def _create(
            "version_id": version_id, "crawl_run_id": crawl_run_id, "detected_at": now,
            "detail": jsonable(detail)}
     event_id = connection.execute(
-        insert(ChangeEvent.__table__).returning(ChangeEvent.__table__.c.id), row).scalar_one()
+        _INSERT_EVENT, row).scalar_one()
     # What the caller reads of it (Result.status_changed); not added to the session.
     event = ChangeEvent(id=event_id, **row)
     return Result(Outcome.NEW, record_id, document_id, version_id, [event])
@@ -420,7 +429,7 @@ def _add_identifiers(
         return False
     if fresh:
         unique = list(dict.fromkeys(identifiers))
-        session.connection().execute(insert(Identifier.__table__), [
+        session.connection().execute(_INSERT_IDENTIFIER, [
             {"record_id": record.id, "document_id": record.document_id, "scheme": scheme,
              "value": value} for scheme, value in unique])
         return any(scheme in STRONG_SCHEMES for scheme, _ in unique)

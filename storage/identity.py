@@ -334,13 +334,16 @@ def find_join(session: Session, facts: RecordFacts) -> Join | None:
     return find_near_duplicate(session, facts)
 
 
+_INSERT_TITLE_KEY = insert(TitleKey.__table__)  # built once
+
+
 def index_title(session: Session, record_id: int, facts: RecordFacts, *, fresh: bool) -> None:
     """Write the record's title keys (``fresh``: it has none yet; else they are replaced)."""
     if not fresh:
         session.execute(delete(TitleKey).where(TitleKey.record_id == record_id))
     keys = title_key_rows(facts.source, facts.source_kind, facts.doc_type, facts.title)
     if keys:
-        session.connection().execute(insert(TitleKey.__table__), [
+        session.connection().execute(_INSERT_TITLE_KEY, [
             {"record_id": record_id, "key": key, "source_id": facts.source_id, "day": facts.day}
             for key in keys])
 

@@ -100,6 +100,9 @@ def active_matcher(session: Session) -> tuple[Matcher, dict[str, int]]:
     return Matcher(definition_of(r).as_query() for r in rows), {r.slug: r.id for r in rows}
 
 
+_INSERT_MATCH = insert(Match.__table__)  # built once
+
+
 def record_matches(
     session: Session, matches: Sequence[TopicMatch], topic_ids: dict[str, int], *,
     document_id: int, version_id: int, now: datetime,
@@ -115,7 +118,7 @@ def record_matches(
              "reason": {"hits": [h.as_dict() for h in match.hits]}, "matched_at": now}
             for match in matches if topic_ids[match.topic] not in existing]
     if rows:
-        session.connection().execute(insert(Match.__table__), rows)
+        session.connection().execute(_INSERT_MATCH, rows)
     return len(rows)
 
 
