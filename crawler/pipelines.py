@@ -283,6 +283,7 @@ class StorePipeline:
             matched = record_matches(
                 session, self.matcher.match(_match_doc(item)), self.topic_ids,
                 document_id=result.document_id, version_id=result.version_id, now=now,
+                fresh=True,  # record_observation made the version just now
             )
         return result, matched
 

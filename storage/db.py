@@ -46,6 +46,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             if not parent.is_dir():
                 raise DatabaseUnavailable(f"folder {parent} does not exist (database {database})")
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+    elif parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        # No server-side prepared statements: psycopg prepares a statement run five times on a
+        # connection, and PostgreSQL then keeps one generic plan for it, made when the archive's
+        # tables were small (or had no statistics: autovacuum off). A long crawl's identity
+        # lookups then scanned the identifier table each time, slower with every record stored
+        # (bench/RESULTS.md, crawl). Planned per execution, they use the indexes.
+        kwargs.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:

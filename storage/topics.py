@@ -105,12 +105,13 @@ _INSERT_MATCH = insert(Match.__table__)  # built once
 
 def record_matches(
     session: Session, matches: Sequence[TopicMatch], topic_ids: dict[str, int], *,
-    document_id: int, version_id: int, now: datetime,
+    document_id: int, version_id: int, now: datetime, fresh: bool = False,
 ) -> int:
-    """Store matches of one version (skipping ones already stored); returns how many were new."""
+    """Store matches of one version (skipping ones already stored); returns how many were new.
+    ``fresh``: the version was made in this transaction, so it has none yet."""
     if not matches:
         return 0
-    existing = set(session.scalars(
+    existing = set() if fresh else set(session.scalars(
         select(Match.topic_id).where(Match.version_id == version_id)
     ))
     rows = [{"topic_id": topic_ids[match.topic], "document_id": document_id,
