@@ -20,6 +20,12 @@ from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.log import configure_logging
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.db import make_engine, refresh_statistics
+from storage.errors import DatabaseUnavailable
+
+logger = logging.getLogger(__name__)
 
 #: listener(source, event) with event in {"response", "item", "dropped", "error", "closed"}.
 Listener = Callable[[str, str], None]
@@ -107,6 +113,22 @@ def run_jobs(
             await asyncio.gather(*tasks)
 
     _run_reactor(main)
+    _refresh_statistics(database_url)
+
+
+def _refresh_statistics(database_url: str) -> None:
+    """After the crawls: the archive's statistics, where the server does not keep them."""
+    try:
+        engine = make_engine(database_url)
+    except DatabaseUnavailable:
+        return
+    try:
+        if refresh_statistics(engine):
+            logger.info("archive statistics refreshed (PostgreSQL autovacuum is off)")
+    except SQLAlchemyError as exc:  # a crawl's result does not depend on it
+        logger.warning("could not refresh the archive's statistics: %s", exc)
+    finally:
+        engine.dispose()
 
 
 def _job_settings(base: Settings, job: CrawlJob) -> Settings:

@@ -70,6 +70,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: The tables a crawl grows, whose statistics the planner needs for the archive's lookups.
+GROWING_TABLES = ("document", "record", "identifier", "version", "change_event", "match",
+                  "title_key", "search_index", "search_terms")
+
+
+def refresh_statistics(engine: Engine) -> bool:
+    """PostgreSQL with ``autovacuum`` off: ANALYZE the tables a crawl grows, so the planner
+    knows their size (without statistics it plans sequential scans for the index sync's
+    ``IN (…)`` reads, bench/RESULTS.md, crawl). Returns whether it did; a normal server, or
+    SQLite (which plans without statistics), needs nothing."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.begin() as connection:
+        if connection.exec_driver_sql("SHOW autovacuum").scalar() != "off":
+            return False
+        for table in GROWING_TABLES:
+            connection.exec_driver_sql(f"ANALYZE {table}")
+    return True
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -9,7 +9,9 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.archive import Observation, Outcome, content_hash, ensure_source, record_observation
-from storage.db import check_schema, head_revision, make_engine, session_factory, upgrade
+from storage.db import (
+    check_schema, head_revision, make_engine, refresh_statistics, session_factory, upgrade,
+)
 from storage.errors import DatabaseUnavailable, SchemaOutOfDate
 from storage.models import ChangeEvent, Document, Identifier, Record, Version
 from storage.runs import add_error, finish_run, source_health, start_run
@@ -254,3 +256,30 @@ def test_a_source_is_crawled_by_one_process_at_a_time(engine: Engine) -> None:
         assert runs["b"].status == runs["d"].status == "failed"
         assert runs["b"].errors[0]["reason"].startswith(f"interrupted: process {gone.pid}")
         assert runs["a"].status == runs["c"].status == "running"
+
+
+@pytest.mark.postgres
+def test_statistics_are_refreshed_where_postgresql_does_not_keep_them(
+        postgres_schema_url: str) -> None:
+    """With autovacuum off (as on the project machine) a crawl's tables never get statistics
+    and the planner scans them; `refresh_statistics` analyzes them then, and only then."""
+    engine = make_engine(postgres_schema_url)
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            autovacuum = connection.exec_driver_sql("SHOW autovacuum").scalar()
+        assert refresh_statistics(engine) is (autovacuum == "off")
+        with engine.connect() as connection:
+            analyzed = connection.execute(text(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                "AND relname = 'identifier' AND last_analyze IS NOT NULL")).scalar()
+        assert analyzed == (1 if autovacuum == "off" else 0)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_needs_no_statistics(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'archive.db'}")
+    upgrade(engine)
+    assert refresh_statistics(engine) is False
+    engine.dispose()
