@@ -235,11 +235,9 @@ def _create(
         # The work was known already: to the document this is another copy of it.
         detail["joined"] = {**joined_by, "source": source.slug, "title": title}
     kind = EventKind.NEW if joined_by is None else EventKind.CHANGED
-    row = {"kind": kind.value, "document_id": document_id, "record_id": record_id,
-           "version_id": version_id, "crawl_run_id": crawl_run_id, "detected_at": now,
-           "detail": jsonable(detail)}
-    event_id = connection.execute(
-        _INSERT_EVENT, row).scalar_one()
+    row = _event_row(kind, record_id, document_id, version_id, now=now,
+                     crawl_run_id=crawl_run_id, detail=detail)
+    event_id = connection.execute(_INSERT_EVENT, row).scalar_one()
     # What the caller reads of it (Result.status_changed); not added to the session.
     event = ChangeEvent(id=event_id, **row)
     return Result(Outcome.NEW, record_id, document_id, version_id, [event])
@@ -497,18 +495,20 @@ def _event(
     crawl_run_id: int | None,
     detail: dict[str, Any],
 ) -> ChangeEvent:
-    event = ChangeEvent(
-        kind=kind.value,
-        document_id=record.document_id,
-        record_id=record.id,
-        version_id=version.id if version else None,
-        crawl_run_id=crawl_run_id,
-        detected_at=now,
-        detail=jsonable(detail),
-    )
+    event = ChangeEvent(**_event_row(kind, record.id, record.document_id,
+                                     version.id if version else None, now=now,
+                                     crawl_run_id=crawl_run_id, detail=detail))
     session.add(event)
     session.flush()
     return event
+
+
+def _event_row(kind: EventKind, record_id: int, document_id: int, version_id: int | None, *,
+               now: datetime, crawl_run_id: int | None, detail: dict[str, Any]
+               ) -> dict[str, Any]:
+    return {"kind": kind.value, "document_id": document_id, "record_id": record_id,
+            "version_id": version_id, "crawl_run_id": crawl_run_id, "detected_at": now,
+            "detail": jsonable(detail)}
 
 
 def _diff_summary(previous: Version, obs: Observation) -> dict[str, Any]:

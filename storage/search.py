@@ -363,25 +363,27 @@ def _sync_chunk(session: Session, chunk: list[int]) -> None:
     if gone:
         session.execute(terms.delete().where(terms.c.record_id.in_(gone)))
         session.execute(index.delete().where(index.c.record_id.in_(gone)))
-    for rows, columns in ((moved, ("document_id", "source_id", "removed")),
-                          (changed, tuple(k for k in (changed[0] if changed else {})
-                                          if k != "rid"))):
-        if rows:
-            session.execute(index.update().where(index.c.record_id == bindparam("rid"))
-                            .values({c: bindparam(c) for c in columns}), rows)
+    _update_by_record(session, index, moved)
+    _update_by_record(session, index, changed)
     if new_entries:
         session.execute(index.insert(), new_entries)
     add_vocabulary(session.connection(), [*new_terms, *changed_terms])
     if new_terms:
         session.execute(terms.insert(), new_terms)
-    if changed_terms:
-        session.execute(terms.update().where(terms.c.record_id == bindparam("rid"))
-                        .values({c: bindparam(c) for c in TERM_COLUMNS}), changed_terms)
+    _update_by_record(session, terms, changed_terms)
     if gone or moved or changed or new_entries or changed_terms:
         # ORM copies of these rows loaded earlier in the session are stale now.
         for obj in list(session.identity_map.values()):
             if isinstance(obj, (SearchEntry, SearchTerms)) and obj.record_id in chunk:
                 session.expire(obj)
+
+
+def _update_by_record(session: Session, table_: Any, rows: list[dict[str, Any]]) -> None:
+    """One UPDATE for all ``rows`` (each ``rid`` and the same columns) of an index table."""
+    if rows:
+        columns = [name for name in rows[0] if name != "rid"]
+        session.execute(table_.update().where(table_.c.record_id == bindparam("rid"))
+                        .values({name: bindparam(name) for name in columns}), rows)
 
 
 _VOCAB = table("search_vocab", column("term"))
