@@ -1410,8 +1410,11 @@ def serve(
     from web import create_app
 
     url = database_url(database)
-    with _archive(url):
-        pass  # a clear error now if the archive is missing or out of date
+    from storage.search import load_counts
+
+    with _archive(url) as Session, Session() as session:
+        # A clear error now if the archive is missing or out of date; search's counts loaded.
+        load_counts(session)
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:

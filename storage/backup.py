@@ -19,6 +19,7 @@ migrations (an older backup) and checked.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -32,7 +33,8 @@ from storage.errors import StorageError
 
 #: What `beleidsradar init` writes: an archive holding only these rows counts as empty.
 INIT_AUTHOR = "beleidsradar init"
-INIT_TABLES = {"alembic_version", "topic", "topic_revision"}
+#: search_state: the search columns' change numbers (migration 0010), no content.
+INIT_TABLES = {"alembic_version", "topic", "topic_revision", "search_state"}
 PG_DUMP_MAGIC = b"PGDMP"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -187,6 +189,12 @@ def _sqlite_restore(source_path: Path, target: Path) -> None:
     destination = _connect(target, create=True)
     try:
         source.backup(destination)  # replaces every page of the target, under its lock
+        if "search_state" in tables:
+            # Another archive now: processes that counted searches in the old one (their
+            # in-memory columns, storage/search_columns.py) must not take it for the same.
+            with destination:
+                destination.execute("UPDATE search_state SET value = ? WHERE name = 'instance'",
+                                    (secrets.randbits(62),))
     except sqlite3.Error as exc:
         raise BackupError(f"restore into {target} failed: {exc}") from exc
     finally:

@@ -34,6 +34,15 @@ from tests.test_bad_input import dump, run_main
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
+def content(archive: str | dict) -> dict:
+    """An archive's dump (or a dump) without the number that tells one SQLite archive file
+    from another: a restore gives the restored file a new one (storage/backup.py)."""
+    rows = dump(archive) if isinstance(archive, str) else dict(archive)
+    if "search_state" in rows:
+        rows["search_state"] = [r for r in rows["search_state"] if r[0] != "instance"]
+    return rows
+
+
 def observation(n: int, *, text_suffix: str = "") -> Observation:
     return Observation(
         source="tweedekamer", key=f"Document/{n}", url=f"https://example.org/d/{n}",
@@ -110,7 +119,7 @@ def test_sqlite_backup_and_restore_give_the_same_archive(
     elsewhere.parent.mkdir()
     result = run_main(capsys, "restore", str(backup_file), "--database", str(elsewhere))
     assert result.returncode == 0, result.stderr
-    assert dump(f"sqlite:///{elsewhere}") == before
+    assert content(f"sqlite:///{elsewhere}") == content(before)
     assert search_titles(f"sqlite:///{elsewhere}") == titles and titles
     assert_usable(f"sqlite:///{elsewhere}")
 
@@ -127,7 +136,7 @@ def test_sqlite_backup_and_restore_give_the_same_archive(
     forced = run_main(capsys, "restore", str(backup_file), "--force",
                       "--database", str(original))
     assert forced.returncode == 0, forced.stderr
-    assert dump(url) == before
+    assert content(url) == content(before)
 
     again = run_main(capsys, "backup", str(backup_file), "--database", str(original))
     assert again.returncode == 1 and "exists: choose another name" in again.stderr

@@ -1,0 +1,80 @@
+"""Search columns (SQLite): a change number on every search index row and a small state table,
+kept by triggers, so that a searching process can hold the index's facet columns in memory and
+bring them up to date by reading only what changed (storage/search_columns.py).
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from alembic import op
+
+import storage.columns  # noqa: F401  (the template's import, kept for autogenerate diffs)
+
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+_BUMP_SEQ = """UPDATE search_state SET value = value + 1 WHERE name = 'seq';
+        UPDATE search_index SET seq = (SELECT value FROM search_state WHERE name = 'seq')
+        WHERE record_id = new.record_id;"""
+_BUMP_RELOAD = "UPDATE search_state SET value = value + 1 WHERE name = 'reload';"
+
+#: ``seq``: the change number of the row's last change of a column the counts read (document,
+#: source, type, day). ``reload``: bumped when rows disappear or matches are deleted or moved
+#: (rare: a record without versions, a topic re-matched, documents merged), after which a
+#: reader loads everything again. ``instance``: tells one archive file from another at the
+#: same path (a reader's numbers are only comparable within one).
+SQLITE_DDL = [
+    "ALTER TABLE search_index ADD COLUMN seq INTEGER",
+    "UPDATE search_index SET seq = record_id",
+    "CREATE INDEX ix_search_index_seq ON search_index (seq)",
+    "CREATE TABLE search_state (name VARCHAR(20) NOT NULL PRIMARY KEY, value INTEGER NOT NULL)",
+    "INSERT INTO search_state (name, value) "
+    "VALUES ('seq', (SELECT coalesce(max(record_id), 0) FROM search_index))",
+    "INSERT INTO search_state (name, value) VALUES ('reload', 0)",
+    f"INSERT INTO search_state (name, value) VALUES ('instance', {secrets.randbits(62)})",
+    f"""CREATE TRIGGER search_index_seq_ai AFTER INSERT ON search_index BEGIN
+        {_BUMP_SEQ}
+    END""",
+    f"""CREATE TRIGGER search_index_seq_au AFTER UPDATE OF document_id, source_id, doc_type, day
+        ON search_index
+        WHEN old.document_id IS NOT new.document_id OR old.source_id IS NOT new.source_id
+          OR old.doc_type IS NOT new.doc_type OR old.day IS NOT new.day
+        BEGIN
+        {_BUMP_SEQ}
+    END""",
+    f"""CREATE TRIGGER search_index_reload_ad AFTER DELETE ON search_index BEGIN
+        {_BUMP_RELOAD}
+    END""",
+    f"""CREATE TRIGGER match_reload_ad AFTER DELETE ON "match" BEGIN
+        {_BUMP_RELOAD}
+    END""",
+    f"""CREATE TRIGGER match_reload_au AFTER UPDATE OF document_id, topic_id ON "match" BEGIN
+        {_BUMP_RELOAD}
+    END""",
+]
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL counts results in SQL (storage.search._summary)
+    for statement in SQLITE_DDL:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for name in ("search_index_seq_ai", "search_index_seq_au", "search_index_reload_ad",
+                 "match_reload_ad", "match_reload_au"):
+        op.execute(f"DROP TRIGGER {name}")
+    op.execute("DROP TABLE search_state")
+    op.execute("DROP INDEX ix_search_index_seq")
+    op.execute("ALTER TABLE search_index DROP COLUMN seq")

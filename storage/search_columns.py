@@ -1,0 +1,233 @@
+"""SQLite: the search index's facet columns held in memory, to count large results.
+
+A search on SQLite finds its records with FTS5 in a few milliseconds, but counting what it
+found in SQL (the documents, their newest day, facets by source, type, year and topic, the
+page in relevance order) cost about 6 µs per matching record: 300 ms for the 50,000 documents
+of a broad topic in a 1-million-document archive (bench/RESULTS.md, archive search). Here the
+few columns those counts read (document, source, type, day of every index row; the documents
+of every topic) are arrays in the searching process, and a result is counted with numpy in a
+fraction of that. This is what search engines call doc values or a field cache.
+
+The arrays are brought up to date before every search by reading only what changed: each
+``search_index`` row carries the change number of its last change (``seq``, kept by triggers
+of migration 0010), ``match`` rows are only ever added except in rare operations (a topic
+re-matched, documents merged, a record gone) that bump a ``reload`` number, after which
+everything is loaded again (about a second per million records). PostgreSQL keeps counting in
+SQL (storage.search._summary); both give the same answer (tests/test_search_columns.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: julianday() of 1970-01-01 00:00: days are held as days since then.
+_EPOCH_JULIAN = 2440587.5
+_ROW = ("SELECT record_id, document_id, source_id, doc_type, "
+        f"CAST(julianday(day) - {_EPOCH_JULIAN} AS INTEGER) FROM search_index")
+_STATE = "SELECT name, value FROM search_state WHERE name IN ('instance', 'seq', 'reload')"
+
+
+class Columns:
+    """One archive's facet columns in this process (one per database file, shared by the
+    threads of a web server; ``refresh`` under a lock, reads of a consistent set of arrays)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.instance: int | None = None
+        self.seq = -1
+        self.reload = -1
+        self.match_max = 0
+        self.arrays = _Arrays.empty()
+        self.kinds: dict[str | None, int] = {None: 0}
+        self.kind_names: list[str | None] = [None]
+        self.topic_docs: dict[int, set[int]] = {}
+        self.topic_arrays: dict[int, np.ndarray] = {}
+        self.max_document = 0
+
+    def refresh(self, connection: Any) -> _Arrays:
+        """Bring the columns up to what ``connection`` (sqlite3) sees; return them."""
+        with self.lock:
+            state = dict(connection.execute(_STATE).fetchall())
+            instance, seq, reload = state["instance"], state["seq"], state["reload"]
+            if instance != self.instance or reload > self.reload:
+                self._load_all(connection, instance, seq, reload)
+            else:
+                if seq > self.seq:  # an older snapshot (another thread's) changes nothing
+                    self._apply(connection.execute(f"{_ROW} WHERE seq > ?", (self.seq,))
+                                .fetchall())
+                    self.seq = seq
+                self._add_matches(connection.execute(
+                    'SELECT id, document_id, topic_id FROM "match" WHERE id > ?',
+                    (self.match_max,)).fetchall())
+            return self.arrays
+
+    def _load_all(self, connection: Any, instance: int, seq: int, reload: int) -> None:
+        self.arrays = _Arrays.empty()
+        self.kinds, self.kind_names = {None: 0}, [None]
+        self.topic_docs, self.topic_arrays, self.match_max, self.max_document = {}, {}, 0, 0
+        self._apply(connection.execute(_ROW).fetchall())
+        self._add_matches(connection.execute(
+            'SELECT id, document_id, topic_id FROM "match"').fetchall())
+        self.instance, self.seq, self.reload = instance, seq, reload
+
+    def _apply(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        record_ids, documents, sources, kinds, days = zip(*rows)
+        codes = [self._kind(kind) for kind in kinds]
+        ids = np.fromiter(record_ids, np.int64, len(rows))
+        arrays = self.arrays.grown(int(ids.max()) + 1)
+        arrays.document[ids] = documents
+        arrays.source[ids] = sources
+        arrays.kind[ids] = codes
+        arrays.day[ids] = days
+        self.max_document = max(self.max_document, max(documents))
+        self.arrays = arrays
+
+    def _kind(self, kind: str | None) -> int:
+        code = self.kinds.get(kind)
+        if code is None:
+            code = self.kinds[kind] = len(self.kind_names)
+            self.kind_names.append(kind)
+        return code
+
+    def _add_matches(self, rows: list[tuple[int, int, int]]) -> None:
+        for match_id, document_id, topic_id in rows:
+            self.topic_docs.setdefault(topic_id, set()).add(document_id)
+            self.topic_arrays.pop(topic_id, None)
+            self.match_max = max(self.match_max, match_id)
+            self.max_document = max(self.max_document, document_id)
+
+    def topics(self) -> list[tuple[int, np.ndarray]]:
+        """Each topic's matched documents as an array (built once per change)."""
+        with self.lock:
+            for topic_id, documents in self.topic_docs.items():
+                if topic_id not in self.topic_arrays:
+                    self.topic_arrays[topic_id] = np.fromiter(documents, np.int64,
+                                                              len(documents))
+            return list(self.topic_arrays.items())
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """The columns by record id (document -1: no index row with that id)."""
+
+    document: np.ndarray
+    source: np.ndarray
+    kind: np.ndarray
+    day: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _Arrays:
+        return cls(np.full(0, -1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32),
+                   np.zeros(0, np.int32))
+
+    def grown(self, size: int) -> _Arrays:
+        """These arrays if they hold ``size`` ids, else copies with room for a quarter more
+        (a new set of arrays: a search reading the old ones meanwhile is not disturbed)."""
+        if size <= len(self.document):
+            return self
+        size = max(size, len(self.document) * 5 // 4)
+
+        def grow(array: np.ndarray, fill: int) -> np.ndarray:
+            bigger = np.full(size, fill, array.dtype)
+            bigger[:len(array)] = array
+            return bigger
+
+        return _Arrays(grow(self.document, -1), grow(self.source, 0), grow(self.kind, 0),
+                       grow(self.day, 0))
+
+
+_COLUMNS: dict[str, Columns] = {}
+_COLUMNS_LOCK = threading.Lock()
+
+
+def columns_for(database: str) -> Columns:
+    """The columns of the archive at ``database`` (a file path) in this process."""
+    with _COLUMNS_LOCK:
+        return _COLUMNS.setdefault(database, Columns())
+
+
+@dataclass
+class Summary:
+    total: int
+    #: facet name → Counter of source ids / type names / years / topic ids (as text)
+    counts: dict[str, Counter[str]]
+    page: list[int]
+
+
+def summarise(columns: Columns, arrays: _Arrays, record_ids: np.ndarray,
+              in_title: np.ndarray | None, *, sort: str, limit: int, offset: int,
+              with_facets: bool) -> Summary:
+    """Count a result (its index rows ``record_ids``; ``in_title``: which of them have a query
+    word in the title) as storage.search._summary does in SQL: documents, each dated by its
+    newest matching record; facets per document (a document counts once for each source and
+    type among its matching records, for the year of its date, for each topic that matched
+    it); one page ordered by title hit (relevance), date and document id, newest first."""
+    counts: dict[str, Counter[str]] = {name: Counter() for name in
+                                       ("topic", "source", "doc_type", "year")}
+    if len(record_ids) == 0:
+        return Summary(0, counts, [])
+    documents_of = arrays.document[record_ids]
+    days_of = arrays.day[record_ids]
+    documents, which = np.unique(documents_of, return_inverse=True)
+    days = np.full(len(documents), np.iinfo(np.int32).min, np.int32)
+    np.maximum.at(days, which, days_of)
+    titled = np.zeros(len(documents), np.bool_)
+    if in_title is not None and sort == "relevance":
+        titled[which[in_title]] = True
+    if with_facets:
+        _facets(columns, arrays, record_ids, documents, which, days, counts)
+    return Summary(len(documents), counts, _page(documents, days, titled, sort=sort,
+                                                 limit=limit, offset=offset))
+
+
+def _facets(columns: Columns, arrays: _Arrays, record_ids: np.ndarray, documents: np.ndarray,
+            which: np.ndarray, days: np.ndarray, counts: dict[str, Counter[str]]) -> None:
+    years, per_year = np.unique(
+        days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970,
+        return_counts=True)
+    counts["year"].update({str(y): int(n) for y, n in zip(years, per_year)})
+    for name, column in (("source", arrays.source), ("doc_type", arrays.kind)):
+        values = column[record_ids].astype(np.int64)
+        width = int(values.max()) + 1
+        pairs = np.unique(which.astype(np.int64) * width + values)  # (document, value) once
+        per_value = np.bincount(pairs % width, minlength=width)
+        for value in np.nonzero(per_value)[0]:
+            if name == "source":
+                counts[name][str(value)] = int(per_value[value])
+            elif value != 0:  # documents without a type are not counted under one
+                kind = columns.kind_names[value]
+                counts[name][str(kind)] = int(per_value[value])
+    in_result = np.zeros(max(columns.max_document, int(documents.max())) + 1, np.bool_)
+    in_result[documents] = True
+    for topic_id, matched in columns.topics():
+        found = int(np.count_nonzero(in_result[matched]))
+        if found:
+            counts["topic"][str(topic_id)] = found
+
+
+def _page(documents: np.ndarray, days: np.ndarray, titled: np.ndarray, *, sort: str,
+          limit: int, offset: int) -> list[int]:
+    """The page's document ids: newest first (title hits first for relevance), ties by the
+    newest document id, as ``ORDER BY t DESC, day DESC, document_id DESC``."""
+    wanted = offset + limit
+    if wanted <= 0 or offset >= len(documents):
+        return []
+    keys = (documents, days, titled) if sort == "relevance" else (documents, days)
+    if wanted < len(documents) // 4:
+        # Only the first `wanted` in order are needed: select candidates by the leading key
+        # first (argpartition is linear), then order just those.
+        lead = days.astype(np.int64) + (titled.astype(np.int64) << 32 if sort == "relevance"
+                                        else 0)
+        cut = np.partition(lead, len(lead) - wanted)[len(lead) - wanted]
+        chosen = np.nonzero(lead >= cut)[0]
+        order = chosen[np.lexsort(tuple(key[chosen] for key in keys))[::-1]]
+    else:
+        order = np.lexsort(keys)[::-1]
+    return [int(d) for d in documents[order[offset:wanted]]]

@@ -1,0 +1,136 @@
+"""SQLite counts search results from facet columns held in memory (storage/search_columns.py):
+the same totals, facets and pages as counting in SQL, kept up to date as the archive changes.
+SQLite only by design: PostgreSQL counts in SQL (tests/test_search.py runs both)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, select
+
+import storage.search as search_module
+from monitors.topics import DEFAULT_TOPICS, load_topics
+from storage.archive import Observation
+from storage.db import make_engine, session_factory, upgrade
+from storage.identity import split_record
+from storage.models import Record, Topic
+from storage.search import search
+from storage.search_columns import _page, columns_for
+from storage.topics import backfill, import_topics
+from tests.test_search import QUERIES, T0, corpus_observations, store
+
+FILTERS = [
+    {}, {"sort": "date"}, {"offset": 3, "limit": 4}, {"since": date(2026, 6, 1)},
+    {"until": date(2026, 6, 30), "sort": "date"}, {"sources": ["tweedekamer"]},
+    {"doc_types": ["Motie", "Brief regering"]}, {"topics": ["mensenhandel"]},
+    {"event_kinds": ["new"], "event_since": date(2026, 11, 1)},
+]
+
+
+@pytest.fixture
+def sqlite_archive(tmp_path: Path) -> Engine:
+    engine = make_engine(str(tmp_path / "archive.db"))
+    upgrade(engine)
+    store(engine, corpus_observations())
+    with session_factory(engine).begin() as session:
+        import_topics(session, load_topics(DEFAULT_TOPICS), by="test", now=T0)
+    yield engine
+    engine.dispose()
+
+
+def both_ways(engine: Engine, query: str, monkeypatch: pytest.MonkeyPatch,
+              **options: object) -> tuple[tuple, tuple]:
+    answers = []
+    for in_memory in (False, True):
+        monkeypatch.setattr(search_module, "COUNT_IN_MEMORY", in_memory)
+        with session_factory(engine)() as session:
+            result = search(session, query, **options)  # type: ignore[arg-type]
+        answers.append((result.total, result.facets, [h.document_id for h in result.hits],
+                        [h.version_id for h in result.hits]))
+    return answers[0], answers[1]
+
+
+def test_counted_in_memory_as_in_sql(sqlite_archive: Engine,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    queries = QUERIES + [t.query for t in load_topics(DEFAULT_TOPICS)] + ["", "kind* OR motie"]
+    differing, nonempty = [], 0
+    for query in queries:
+        for options in FILTERS:
+            in_sql, in_memory = both_ways(sqlite_archive, query, monkeypatch, **options)
+            nonempty += in_sql[0] > 0
+            if in_sql != in_memory:
+                differing.append((query, options, in_sql, in_memory))
+    assert not differing
+    assert nonempty > len(queries)  # the comparison compared results, not empty lists
+
+
+def test_columns_follow_the_archive(sqlite_archive: Engine,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = sqlite_archive
+
+    def agree(query: str) -> int:
+        in_sql, in_memory = both_ways(engine, query, monkeypatch)
+        assert in_sql == in_memory
+        return in_sql[0]
+
+    assert agree("slavernijverleden") == 0
+    columns = columns_for(str(engine.url))
+    reloads = columns.reload
+    # New records and new matches: read as changes, no reload.
+    a = Observation(source="tweedekamer", key="m1", url="https://example.test/m1",
+                    fetched_at=T0, title="Motie over slavernijverleden", text="Een motie.",
+                    doc_type="Motie", published_at=T0)
+    b = Observation(source="officielebekendmakingen", key="m2", url="https://example.test/m2",
+                    fetched_at=T0, title="Motie slavernijverleden (publicatie)",
+                    text="Gepubliceerd over mensenhandel.", doc_type="Kamerstuk",
+                    published_at=T0 - timedelta(days=400), identifiers=(("kamerstuk", "kst-36999-7"),))
+    store(engine, [a, b])
+    assert agree("slavernijverleden") == 2
+    assert columns.reload == reloads
+    # A merge moves index rows to the other document: its type and year facets change.
+    store(engine, [Observation(**{**a.__dict__, "identifiers": (("kamerstuk", "kst-36999-7"),)})])
+    assert agree("slavernijverleden") == 1
+    with session_factory(engine).begin() as session:
+        record = session.scalars(select(Record).where(Record.key == "m2")).one()
+        split_record(session, record, now=T0)
+    assert agree("slavernijverleden") == 2
+    # A topic matched again (its matches deleted and written anew): everything reloaded.
+    with session_factory(engine).begin() as session:
+        topics = session.scalars(select(Topic).where(Topic.slug == "mensenhandel")).all()
+        backfill(session, topics, now=T0)
+    assert agree("mensenhandel") > 0 and columns.reload > reloads
+    # Another archive file at the same path is not taken for this one.
+    engine.dispose()
+    path = Path(str(engine.url.database))
+    path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    fresh = make_engine(str(path))
+    upgrade(fresh)
+    with session_factory(fresh)() as session:
+        result = search(session, "")
+        assert result.total == 0 and result.facets["source"] == []
+    store(fresh, [a])
+    with session_factory(fresh)() as session:
+        assert search(session, "").total == 1
+    fresh.dispose()
+
+
+def test_page_order_and_selection() -> None:
+    rng = random.Random(7)
+    for size in (1, 5, 40, 400):
+        documents = np.array(sorted(rng.sample(range(1, 5000), size)), np.int64)
+        days = np.array([rng.randrange(19000, 19010) for _ in range(size)], np.int32)
+        titled = np.array([rng.random() < 0.3 for _ in range(size)], np.bool_)
+        for sort in ("relevance", "date"):
+            def key(i: int) -> tuple:
+                lead = (bool(titled[i]),) if sort == "relevance" else ()
+                return (*lead, int(days[i]), int(documents[i]))
+            expected = [int(documents[i]) for i in sorted(range(size), key=key, reverse=True)]
+            for offset, limit in ((0, 20), (0, 1), (3, 7), (size - 1, 5), (size, 5), (0, 0)):
+                assert _page(documents, days, titled, sort=sort, limit=limit,
+                             offset=offset) == expected[offset:offset + limit]
