@@ -60,7 +60,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -119,7 +119,7 @@ from storage.models import (
     Topic,
     Version,
 )
-from storage.search_columns import columns_for, summarise
+from storage.search_columns import Summary, columns_for, members, summarise
 
 #: Identifier schemes a query field can ask for (others are not indexed).
 INDEXED_SCHEMES = ("procedure", "celex", "ecli", "artikel", "kamerstuk", "zaak", "dossier")
@@ -980,13 +980,19 @@ def _rows(session: Session, conditions: list[ColumnElement[bool]]) -> list[_Row]
     return [_Row(*r) for r in session.execute(query)]
 
 
-def _match_docs(session: Session, rows: Sequence[_Row],
-                dialect: str) -> dict[int, tuple[MatchDoc, Version, Record]]:
+@dataclass(frozen=True)
+class _Loaded:
+    doc: MatchDoc  # what the matcher sees of the version
+    url: str  # the record's
+
+
+def _match_docs(session: Session, rows: Sequence[_Row], dialect: str) -> dict[int, _Loaded]:
     """What the matcher sees of these index rows' versions (as ``iter_versions`` builds it)."""
     if not rows:
         return {}
     loaded = session.execute(
-        select(Version, Record, Source.slug)
+        select(Version.id, Version.title, Version.text, Version.doc_type, Version.published_at,
+               Record.id, Record.url, Source.slug)
         .join(Record, Version.record_id == Record.id).join(Source, Record.source_id == Source.id)
         .where(_in_ids(Version.id, [r.version_id for r in rows], dialect))
     ).all()
@@ -996,13 +1002,10 @@ def _match_docs(session: Session, rows: Sequence[_Row],
         .where(_in_ids(Identifier.record_id, [r.record_id for r in rows], dialect))
     ):
         found[record_id][scheme].append(value)
-    docs = {}
-    for version, record, slug in loaded:
-        docs[version.id] = (MatchDoc(
-            title=version.title, text=version.text, source=slug, doc_type=version.doc_type,
-            published_at=version.published_at, identifiers=found.get(record.id, {}),
-        ), version, record)
-    return docs
+    return {version_id: _Loaded(MatchDoc(
+        title=title, text=text_, source=slug, doc_type=doc_type, published_at=published_at,
+        identifiers=found.get(record_id, {}),
+    ), url) for version_id, title, text_, doc_type, published_at, record_id, url, slug in loaded}
 
 
 def _checked(session: Session, plan: Plan, conditions: list[ColumnElement[bool]],
@@ -1029,12 +1032,30 @@ def _checked(session: Session, plan: Plan, conditions: list[ColumnElement[bool]]
         docs = _match_docs(session, chunk, dialect)
         for row in chunk:
             if matcher is not None and row.version_id in docs and \
-                    matcher.match(docs[row.version_id][0]):
+                    matcher.match(docs[row.version_id].doc):
                 accepted.append(row)
     parts = [lower] if plan.lower is not FALSE else []
     if accepted:
         parts.append(_in_ids(_SI.c.record_id, [r.record_id for r in accepted], dialect))
     return (or_(*parts) if parts else None), len(undecided), accepted
+
+
+@lru_cache(maxsize=256)
+def _compiled_text(query: str, dialect: str) -> Plan:
+    return compile_query(query, dialect)
+
+
+def _compiled(query: str | Node | None, dialect: str) -> Plan:
+    """``compile_query``, remembered for query texts (a page of results, the next page, a
+    facet clicked: the same query again)."""
+    return _compiled_text(query, dialect) if isinstance(query, str) else \
+        compile_query(query, dialect)
+
+
+@lru_cache(maxsize=256)
+def _query_matcher(query: str) -> Matcher:
+    """The matcher for a search's query (compiled once per query text; it keeps no state)."""
+    return Matcher([TopicQuery("zoekvraag", query)])
 
 
 def search(
@@ -1070,20 +1091,21 @@ def search(
     if sort not in ("relevance", "date"):
         raise ValueError(f"sort is relevance or date, not {sort!r}")
     dialect = session.get_bind().dialect.name
-    plan = compile_query(query, dialect)
+    plan = _compiled(query, dialect)
     if dialect == "sqlite":
         _sqlite_read_cache(session)
         plan = _expand_prefixes(session, plan)
     conditions = _filters(since=since, until=until, sources=sources, doc_types=doc_types,
                           event_kinds=event_kinds, event_since=event_since,
                           event_until=event_until, topics=topics) + _date_conditions(plan)
-    matcher = Matcher([TopicQuery("zoekvraag", plan.query)]) if plan.node is not None else None
+    matcher = _query_matcher(plan.query) if plan.node is not None else None
     matched, checked, accepted = _checked(session, plan, conditions, matcher)
     empty = {name: [] for name in FACETS}
     if matched is None:
         return SearchResult(plan.query, 0, [], empty, exact=checked == 0, checked=checked,
                             sort=sort, offset=offset, limit=limit)
-    if dialect == "sqlite" and COUNT_IN_MEMORY:
+    if dialect == "sqlite" and COUNT_IN_MEMORY and \
+            columns_for(str(session.get_bind().url)).instance is not None:
         total, facets, page = _sqlite_summary(
             session, plan, conditions, matched, accepted, sort=sort, limit=max(0, limit),
             offset=max(0, offset), with_facets=facets)
@@ -1106,7 +1128,7 @@ def search(
 
 
 #: A prefix query is expanded into at most this many words (else FTS5 merges the prefix).
-MAX_EXPANSION = 300
+MAX_EXPANSION = 20
 _PREFIX_TERM = re.compile(r'"([a-z0-9]+)"\*')
 #: A token no record has: what an expansion to no words becomes.
 NOTHING_TOKEN = "znothing"
@@ -1117,14 +1139,14 @@ def _expand_prefixes(session: Session, plan: Plan) -> Plan:
     for (``search_vocab``). FTS5 reads a prefix term's merged postings in full even beside a
     rare word in an AND; listed words are skipped through like any other."""
     found: dict[str, str] = {}
+    raw = session.connection().connection.dbapi_connection
 
     def words(match: re.Match[str]) -> str:
         prefix = match.group(1)
         if prefix not in found:
-            terms = session.execute(
-                select(_VOCAB.c.term).where(_VOCAB.c.term >= prefix, _VOCAB.c.term < prefix + "~")
-                .order_by(_VOCAB.c.term).limit(MAX_EXPANSION + 1)
-            ).scalars().all()
+            terms = [term for (term,) in raw.execute(
+                "SELECT term FROM search_vocab WHERE term >= ? AND term < ? ORDER BY term "
+                "LIMIT ?", (prefix, prefix + "~", MAX_EXPANSION + 1))]
             if len(terms) > MAX_EXPANSION:
                 found[prefix] = match.group(0)
             elif not terms:
@@ -1160,14 +1182,16 @@ def _sqlite_read_cache(session: Session) -> None:
 
 
 #: SQLite: count results with the facet columns held in memory (storage/search_columns.py)
-#: rather than in SQL (``_summary``, which PostgreSQL uses). The same answer; off only in
-#: the tests that check that.
+#: rather than in SQL (``_summary``, which PostgreSQL uses), once ``load_counts`` loaded them
+#: in this process. The same answer; off only in the tests that check that.
 COUNT_IN_MEMORY = True
 
 
 def load_counts(session: Session) -> None:
-    """SQLite: read the index's facet columns into this process now (about a second per
-    million records), so that a web server's first search does not wait for them."""
+    """SQLite: read the index's facet columns into this process (about four seconds per
+    million records the first time; then only what changed). Searches of a process that did
+    count from them in memory (a web server: its searches call this first); a one-off
+    search (the CLI) counts in SQL rather than load them."""
     if session.get_bind().dialect.name == "sqlite" and COUNT_IN_MEMORY:
         columns_for(str(session.get_bind().url)).refresh(
             session.connection().connection.dbapi_connection)
@@ -1188,40 +1212,115 @@ def _sqlite_summary(session: Session, plan: Plan, conditions: list[ColumnElement
         arrays = columns.refresh(raw)  # a crawl committed between the two reads
         record_ids = record_ids[record_ids < len(arrays.document)]
         record_ids = record_ids[arrays.document[record_ids] >= 0]
-    in_title = None
-    if sort == "relevance" and isinstance(plan.title, str) and len(record_ids):
-        in_title = np.isin(record_ids, _titled(raw, plan, accepted))
-    summary = summarise(columns, arrays, record_ids, in_title, sort=sort, limit=limit,
-                        offset=offset, with_facets=with_facets)
-    return summary.total, _facet_lists(session, summary.counts), summary.page
+    summary = summarise(columns, arrays, record_ids, with_facets=with_facets)
+    if sort == "relevance" and isinstance(plan.title, str) and summary.total:
+        page = _relevance_page(raw, plan, accepted, summary, limit=limit, offset=offset)
+    else:
+        page = summary.page(sort=sort, limit=limit, offset=offset)
+    return summary.total, _facet_lists(session, summary.counts), page
 
 
 def _fetch_ids(raw: Any, sql: str, params: Sequence[Any] = ()) -> np.ndarray:
     """The integers an SQLite ``SELECT group_concat(…)`` lists, as an array: one string to
     split instead of a Python row per record (a fifth of the cost for large results)."""
-    listed = raw.execute(sql, params).fetchone()[0]
-    return np.array(listed.split(","), dtype=np.int64) if listed else np.zeros(0, np.int64)
+    return _parse_ids(raw.execute(sql, params).fetchone()[0])
+
+
+def _parse_ids(listed: str | None) -> np.ndarray:
+    # numpy's text parser: a sixth of the time of int() per item.
+    return np.fromstring(listed, dtype=np.int64, sep=",") if listed else np.zeros(0, np.int64)
 
 
 _FTS_IDS = "SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?"
 
 
-def _titled(raw: Any, plan: Plan, accepted: Sequence[_Row]) -> np.ndarray:
-    """Records of the result with a query word in the title (relevance). The index's part of
-    the result is intersected with the title condition inside FTS5, which skips through the
-    postings: a title word such as ``kind*`` is in a third of all titles, and listing those
-    would cost more than the search. Records the matcher accepted are looked up apart."""
-    found = np.zeros(0, np.int64)
-    if isinstance(plan.lower, str):
-        found = _fetch_ids(raw, _FTS_IDS, (f"({plan.lower}) AND {{title_terms}} : ({plan.title})",))
-    elif plan.lower is TRUE:
-        found = _fetch_ids(raw, "SELECT group_concat(rowid) FROM search_title_fts "
-                                "WHERE search_title_fts MATCH ?", (plan.title,))
+#: Relevance (title hits first): titles with a query word are listed in full when there are
+#: at most this many; beyond that, the page is found by reading the titles of the result's
+#: documents newest first until it is full (``_scan_page``)...
+TITLE_LIST_MAX = 50_000
+#: ... reading at most this many documents' titles, else FTS5 intersects the result with the
+#: titles (``_intersect_titles``: runs the result's query again).
+TITLE_SCAN_MAX = 2_048
+_TITLE_IDS = ("SELECT group_concat(rowid) FROM search_title_fts "
+              "WHERE search_title_fts MATCH ?")
+_TITLE_COUNT = ("SELECT count(*) FROM (SELECT 1 FROM search_title_fts "
+                "WHERE search_title_fts MATCH ? LIMIT ?)")
+_TITLE_TERM = re.compile(r'"([a-z0-9]+)"(\*?)')
+
+
+def _relevance_page(raw: Any, plan: Plan, accepted: Sequence[_Row], summary: Summary, *,
+                    limit: int, offset: int) -> list[int]:
+    """The page in relevance order (documents with a query word in a matching record's title
+    first, each group newest first). A title word such as ``kind*`` is in half a million
+    titles of a 1M archive: listing those would cost more than the search, but then most of
+    the result's documents have it, and the first page is found among the newest few."""
+    wanted = offset + limit
+    if wanted <= 0:
+        return []
+    if raw.execute(_TITLE_COUNT, (plan.title, TITLE_LIST_MAX + 1)).fetchone()[0] \
+            <= TITLE_LIST_MAX:
+        titled = _fetch_ids(raw, _TITLE_IDS, (plan.title,))
+    else:
+        check = _title_check(plan.title)
+        page = _scan_page(raw, summary, check, wanted) if check is not None else None
+        if page is not None:
+            return page[offset:wanted]
+        titled = _intersect_titles(raw, plan, accepted)
+    return summary.page(sort="relevance", limit=limit, offset=offset,
+                        in_title=members(summary.record_ids, np.sort(titled)))
+
+
+def _title_check(title: str) -> Callable[[str], bool] | None:
+    """``title`` (an OR of tokens and token prefixes, as ``compile_query`` renders a query's
+    title words) as a test of a record's ``title_terms``; None for anything else."""
+    if re.sub(r"[()\s]|\bOR\b", "", _TITLE_TERM.sub("", title)):
+        return None
+    exact = {token for token, star in _TITLE_TERM.findall(title) if not star}
+    prefixes = tuple(token for token, star in _TITLE_TERM.findall(title) if star)
+
+    def check(terms: str) -> bool:
+        return any(word in exact or word.startswith(prefixes) for word in terms.split())
+
+    return check
+
+
+def _scan_page(raw: Any, summary: Summary, check: Callable[[str], bool],
+               wanted: int) -> list[int] | None:
+    """The first ``wanted`` documents in relevance order, from the titles of the result's
+    documents read newest first; None when TITLE_SCAN_MAX documents did not fill it."""
+    order = summary.newest_first()
+    titled: list[int] = []
+    plain: list[int] = []
+    for start in range(0, len(order), 256):
+        if start >= TITLE_SCAN_MAX:
+            return None
+        positions = order[start:start + 256]
+        records = summary.records_of(positions)
+        listed = ",".join(str(r) for r in np.concatenate(records))
+        titles = dict(raw.execute(
+            f"SELECT record_id, title_terms FROM search_terms WHERE record_id IN ({listed})"))
+        for position, record_ids in zip(positions, records):
+            document = int(summary.documents[position])
+            if any(check(titles.get(int(r), "")) for r in record_ids):
+                titled.append(document)
+            else:
+                plain.append(document)
+        if len(titled) >= wanted:
+            return titled[:wanted]
+    return titled + plain  # every document read: the whole order
+
+
+def _intersect_titles(raw: Any, plan: Plan, accepted: Sequence[_Row]) -> np.ndarray:
+    """Records of the result with a query word in the title (and maybe others): the index's
+    part of the result intersected with the title condition inside FTS5, which skips through
+    the postings; records the matcher accepted looked up apart."""
+    if not isinstance(plan.lower, str):
+        return _fetch_ids(raw, _TITLE_IDS, (plan.title,))
+    found = _fetch_ids(raw, _FTS_IDS, (f"({plan.lower}) AND {{title_terms}} : ({plan.title})",))
     if accepted:
         listed = ",".join(str(row.record_id) for row in accepted)
-        found = np.union1d(found, _fetch_ids(
-            raw, "SELECT group_concat(rowid) FROM search_title_fts WHERE search_title_fts "
-                 f"MATCH ? AND rowid IN ({listed})", (plan.title,)))
+        found = np.union1d(found, _fetch_ids(raw, f"{_TITLE_IDS} AND rowid IN ({listed})",
+                                             (plan.title,)))
     return found
 
 
@@ -1237,9 +1336,8 @@ def _result_ids(session: Session, raw: Any, plan: Plan, conditions: list[ColumnE
         return np.union1d(found, extra) if len(extra) else found
     if not conditions and plan.lower is FALSE:
         return np.unique(extra)
-    listed = session.scalar(select(func.group_concat(_SI.c.record_id))
-                            .where(*conditions, matched))
-    return np.array(listed.split(","), dtype=np.int64) if listed else np.zeros(0, np.int64)
+    return np.sort(_parse_ids(session.scalar(select(func.group_concat(_SI.c.record_id))
+                                             .where(*conditions, matched))))
 
 
 def _summary(session: Session, conditions: list[ColumnElement[bool]],
@@ -1418,17 +1516,17 @@ def _hits(session: Session, page: Sequence[int], conditions: list[ColumnElement[
         for row in candidates.get(document_id, []):
             if row.version_id not in docs:
                 continue
-            why = topic.evaluate(prepare(docs[row.version_id][0])) if topic is not None else None
+            why = topic.evaluate(prepare(docs[row.version_id].doc)) if topic is not None else None
             if why is not None or topic is None:
                 shown = row
                 break
         if shown is None:  # not expected: the index and the matcher agree
             continue
-        doc, version, record = docs[shown.version_id]
+        loaded = docs[shown.version_id]
         hits.append(SearchHit(
             document_id=document_id, record_id=shown.record_id, version_id=shown.version_id,
-            title=version.title, doc_type=version.doc_type, day=_as_date(shown.day),
-            url=record.url, source=doc.source,
+            title=loaded.doc.title, doc_type=loaded.doc.doc_type, day=_as_date(shown.day),
+            url=loaded.url, source=loaded.doc.source,
             sources=tuple(dict.fromkeys(sources[document_id])),
             identifiers=tuple(dict.fromkeys(identifiers[document_id])),
             topics=tuple(sorted(topics[document_id])), match=why,

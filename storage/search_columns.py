@@ -155,36 +155,62 @@ def columns_for(database: str) -> Columns:
 
 @dataclass
 class Summary:
-    total: int
+    """A result counted: its documents (ascending), each one's date (its newest matching
+    record's day), which document each of ``record_ids`` belongs to, and the facets."""
+
+    record_ids: np.ndarray
+    documents: np.ndarray
+    days: np.ndarray
+    which: np.ndarray
     #: facet name → Counter of source ids / type names / years / topic ids (as text)
     counts: dict[str, Counter[str]]
-    page: list[int]
+
+    @property
+    def total(self) -> int:
+        return len(self.documents)
+
+    def page(self, *, sort: str, limit: int, offset: int,
+             in_title: np.ndarray | None = None) -> list[int]:
+        """The page's document ids; ``in_title``: which of ``record_ids`` have a query word in
+        the title (relevance: such documents first)."""
+        titled = np.zeros(len(self.documents), np.bool_)
+        if in_title is not None and sort == "relevance":
+            titled[self.which[in_title]] = True
+        return _page(self.documents, self.days, titled, sort=sort, limit=limit, offset=offset)
+
+    def newest_first(self) -> np.ndarray:
+        """Indexes into ``documents``, newest first (ties: the newest document id first)."""
+        return np.lexsort((self.documents, self.days))[::-1]
+
+    def records_of(self, positions: np.ndarray) -> list[np.ndarray]:
+        """For documents at these positions (into ``documents``), their result records."""
+        if not hasattr(self, "_by_document"):
+            order = np.argsort(self.which, kind="stable")
+            self._by_document = (order, np.searchsorted(self.which[order],
+                                                        np.arange(len(self.documents) + 1)))
+        order, bounds = self._by_document
+        return [self.record_ids[order[bounds[p]:bounds[p + 1]]] for p in positions]
 
 
-def summarise(columns: Columns, arrays: _Arrays, record_ids: np.ndarray,
-              in_title: np.ndarray | None, *, sort: str, limit: int, offset: int,
+def summarise(columns: Columns, arrays: _Arrays, record_ids: np.ndarray, *,
               with_facets: bool) -> Summary:
-    """Count a result (its index rows ``record_ids``; ``in_title``: which of them have a query
-    word in the title) as storage.search._summary does in SQL: documents, each dated by its
-    newest matching record; facets per document (a document counts once for each source and
-    type among its matching records, for the year of its date, for each topic that matched
-    it); one page ordered by title hit (relevance), date and document id, newest first."""
+    """Count a result (its index rows ``record_ids``) as storage.search._summary does in SQL:
+    documents, each dated by its newest matching record; facets per document (a document
+    counts once for each source and type among its matching records, for the year of its
+    date, for each topic that matched it)."""
     counts: dict[str, Counter[str]] = {name: Counter() for name in
                                        ("topic", "source", "doc_type", "year")}
     if len(record_ids) == 0:
-        return Summary(0, counts, [])
+        empty = np.zeros(0, np.int64)
+        return Summary(record_ids, empty, np.zeros(0, np.int32), empty, counts)
     documents_of = arrays.document[record_ids]
     days_of = arrays.day[record_ids]
-    documents, which = np.unique(documents_of, return_inverse=True)
+    documents, which = _grouped(documents_of)
     days = np.full(len(documents), np.iinfo(np.int32).min, np.int32)
     np.maximum.at(days, which, days_of)
-    titled = np.zeros(len(documents), np.bool_)
-    if in_title is not None and sort == "relevance":
-        titled[which[in_title]] = True
     if with_facets:
         _facets(columns, arrays, record_ids, documents, which, days, counts)
-    return Summary(len(documents), counts, _page(documents, days, titled, sort=sort,
-                                                 limit=limit, offset=offset))
+    return Summary(record_ids, documents, days, which, counts)
 
 
 def _facets(columns: Columns, arrays: _Arrays, record_ids: np.ndarray, documents: np.ndarray,
@@ -196,8 +222,9 @@ def _facets(columns: Columns, arrays: _Arrays, record_ids: np.ndarray, documents
     for name, column in (("source", arrays.source), ("doc_type", arrays.kind)):
         values = column[record_ids].astype(np.int64)
         width = int(values.max()) + 1
-        pairs = np.unique(which.astype(np.int64) * width + values)  # (document, value) once
-        per_value = np.bincount(pairs % width, minlength=width)
+        if len(documents) < len(record_ids):  # (document, value) once per document
+            values = _distinct(which * width + values) % width
+        per_value = np.bincount(values, minlength=width)
         for value in np.nonzero(per_value)[0]:
             if name == "source":
                 counts[name][str(value)] = int(per_value[value])
@@ -210,6 +237,36 @@ def _facets(columns: Columns, arrays: _Arrays, record_ids: np.ndarray, documents
         found = int(np.count_nonzero(in_result[matched]))
         if found:
             counts["topic"][str(topic_id)] = found
+
+
+def _grouped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` by one stable sort (numpy's own is slower
+    on these sizes)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.empty(len(values), np.bool_)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    which = np.empty(len(values), np.int64)
+    which[order] = np.cumsum(first) - 1
+    return ordered[first], which
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (numpy 2's hashing ``np.unique`` is slower here)."""
+    ordered = np.sort(values)
+    first = np.empty(len(ordered), np.bool_)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
+def members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_set`` (ascending): ``np.isin`` by binary search."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), np.bool_)
+    found = np.searchsorted(sorted_set, values)
+    return sorted_set[np.minimum(found, len(sorted_set) - 1)] == values
 
 
 def _page(documents: np.ndarray, days: np.ndarray, titled: np.ndarray, *, sort: str,

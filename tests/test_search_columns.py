@@ -18,7 +18,7 @@ from storage.archive import Observation
 from storage.db import make_engine, session_factory, upgrade
 from storage.identity import split_record
 from storage.models import Record, Topic
-from storage.search import search
+from storage.search import load_counts, search
 from storage.search_columns import _page, columns_for
 from storage.topics import backfill, import_topics
 from tests.test_search import QUERIES, T0, corpus_observations, store
@@ -48,14 +48,21 @@ def both_ways(engine: Engine, query: str, monkeypatch: pytest.MonkeyPatch,
     for in_memory in (False, True):
         monkeypatch.setattr(search_module, "COUNT_IN_MEMORY", in_memory)
         with session_factory(engine)() as session:
+            load_counts(session)
             result = search(session, query, **options)  # type: ignore[arg-type]
         answers.append((result.total, result.facets, [h.document_id for h in result.hits],
                         [h.version_id for h in result.hits]))
     return answers[0], answers[1]
 
 
-def test_counted_in_memory_as_in_sql(sqlite_archive: Engine,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+# Relevance's three ways to the page: titles listed; the newest documents' titles read (as
+# for a title word in more than TITLE_LIST_MAX titles); FTS5 intersecting (as when reading
+# TITLE_SCAN_MAX documents did not fill the page).
+@pytest.mark.parametrize("title_list_max,title_scan_max", [(50_000, 2_048), (0, 2_048), (0, 0)])
+def test_counted_in_memory_as_in_sql(sqlite_archive: Engine, monkeypatch: pytest.MonkeyPatch,
+                                     title_list_max: int, title_scan_max: int) -> None:
+    monkeypatch.setattr(search_module, "TITLE_LIST_MAX", title_list_max)
+    monkeypatch.setattr(search_module, "TITLE_SCAN_MAX", title_scan_max)
     queries = QUERIES + [t.query for t in load_topics(DEFAULT_TOPICS)] + ["", "kind* OR motie"]
     differing, nonempty = [], 0
     for query in queries:
@@ -112,6 +119,7 @@ def test_columns_follow_the_archive(sqlite_archive: Engine,
     fresh = make_engine(str(path))
     upgrade(fresh)
     with session_factory(fresh)() as session:
+        load_counts(session)
         result = search(session, "")
         assert result.total == 0 and result.facets["source"] == []
     store(fresh, [a])

@@ -78,6 +78,7 @@ def run(params: Params, *, limit: int, offset: int) -> Any:
 
     since, until = params.period()
     with db() as s:
+        archive_search.load_counts(s)  # a server counts results in memory (SQLite)
         return archive_search.search(
             s, params.q, sort="date" if params.sort == "datum" else "relevance",
             since=since, until=until, sources=params.sources or None,

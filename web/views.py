@@ -439,6 +439,7 @@ def _preview(s: Session, definition: TopicDefinition) -> dict[str, Any]:
     from storage import search as archive_search
 
     query = topic_as_query(definition)
+    archive_search.load_counts(s)
     result = archive_search.search(s, query, sort="date", limit=25)
     today = now().astimezone(LOCAL).date()
     first = today - timedelta(weeks=25)
