@@ -231,8 +231,9 @@ def prepare(doc: MatchDoc) -> Prepared:
 Evaluator = Callable[[Prepared, "list[Hit] | None"], bool]
 
 #: Triggers: cheap facts of which at least one must hold for a query to be able to match, or
-#: None when there is no such set (fuzzy words, NOT, dates). A trigger is ("s", stem),
-#: ("p", folded prefix) or ("i", scheme, canonical identifier).
+#: None when there is no such set (NOT, dates). A trigger is ("s", stem), ("p", folded
+#: prefix), ("i", scheme, canonical identifier) or ("z", folded, threshold): a word whose
+#: ``fuzz.ratio`` with a fuzzy word reaches the threshold.
 Trigger = tuple[str, ...]
 Triggers = frozenset[Trigger] | None
 
@@ -241,8 +242,17 @@ def triggers(node: Node) -> Triggers:
     """Facts one of which an item must show before evaluating ``node`` is worth it."""
     if isinstance(node, Word):
         parts = list(tokens(node.text))
-        if not parts or node.fuzzy is not None:
+        if not parts:
             return None
+        if node.fuzzy is not None:
+            if node.prefix or len(parts) > 1:
+                return None
+            # The word itself (or as a compound's head), else a word close enough to it.
+            threshold = node.fuzzy or fuzzy_threshold(parts[0].folded)
+            facts: set[Trigger] = {("s", parts[0].stem)}
+            if threshold is not None:
+                facts.add(("z", parts[0].folded, str(threshold)))
+            return frozenset(facts)
         if node.prefix:
             return frozenset({("p", parts[0].folded)})
         return frozenset({("s", parts[0].stem)})
@@ -273,6 +283,8 @@ def triggers(node: Node) -> Triggers:
 
 def _holds(p: Prepared, trigger: Trigger) -> bool:
     kind = trigger[0]
+    if kind == "z":
+        return _fuzzy_hit(p, trigger[1], int(trigger[2]))
     if kind == "s":
         stem_ = trigger[1]
         return stem_ in p.positions or (len(stem_) >= COMPOUND_HEAD_MIN and stem_ in p.heads)
@@ -283,6 +295,20 @@ def _holds(p: Prepared, trigger: Trigger) -> bool:
     if scheme == "dossier":
         return any(d == value or d.startswith(value + "-") for d in p.ids.get("dossier", ()))
     return value in p.ids.get(scheme, ()) or value in p.mentioned.get(scheme, ())
+
+
+def _fuzzy_lengths(folded: str, threshold: int) -> tuple[int, int]:
+    """The word lengths that can reach ``threshold`` against ``folded`` (ratio = 2·M/(a+b))."""
+    size = len(folded)
+    return (math.ceil(size * threshold / (200 - threshold)),
+            math.floor(size * (200 - threshold) / threshold))
+
+
+def _fuzzy_hit(p: Prepared, folded: str, threshold: int) -> bool:
+    """Has the item a word whose ``fuzz.ratio`` with ``folded`` reaches ``threshold``?"""
+    choices = p.lengths_between(*_fuzzy_lengths(folded, threshold)) if p.folded else []
+    return bool(choices) and process.extractOne(folded, choices, scorer=fuzz.ratio,
+                                                score_cutoff=threshold) is not None
 
 
 def compile_query(node: Node) -> Evaluator:
@@ -364,9 +390,7 @@ def _compile_word(node: Word) -> Evaluator:
     word_stem = word.stem
     lengths = (0, 0)
     if threshold is not None:
-        size = len(word.folded)
-        lengths = (math.ceil(size * threshold / (200 - threshold)),
-                   math.floor(size * (200 - threshold) / threshold))
+        lengths = _fuzzy_lengths(word.folded, threshold)
 
     def matches(p: Prepared, hits: list[Hit] | None) -> bool:
         where = _word_where(p, word_stem)
@@ -537,12 +561,16 @@ class CompiledTopic:
         return TopicMatch(self.slug, "weak" if weak else "strong", unique)
 
 
+#: Words whose fuzzy verdicts a matcher remembers (then it starts again): a vocabulary's worth.
+FUZZY_WORDS = 100_000
+
+
 class Matcher:
     """A topic set compiled once; ``match`` gives every topic an item matches, with reasons.
 
     Topics are indexed by their triggers, so an item is only evaluated against topics whose
-    trigger facts it shows (a stem, a prefix, an identifier); topics without triggers (fuzzy
-    words, NOT-only branches, dates) are always evaluated.
+    trigger facts it shows (a stem, a prefix, an identifier, a word close enough to a fuzzy
+    word); topics without triggers (NOT-only branches, dates) are always evaluated.
     """
 
     def __init__(self, topics: Iterable[TopicQuery]):
@@ -552,6 +580,7 @@ class Matcher:
         self.by_head: dict[str, set[int]] = {}
         self.prefixes: dict[str, set[int]] = {}
         self.by_id: dict[tuple[str, str], set[int]] = {}
+        fuzzy: dict[tuple[str, int], set[int]] = {}
         for index, topic in enumerate(self.topics):
             if topic.triggers is None:
                 self.always.append(index)
@@ -563,9 +592,17 @@ class Matcher:
                         self.by_head.setdefault(trigger[1], set()).add(index)
                 elif trigger[0] == "p":
                     self.prefixes.setdefault(trigger[1], set()).add(index)
+                elif trigger[0] == "z":
+                    fuzzy.setdefault((trigger[1], int(trigger[2])), set()).add(index)
                 else:
                     self.by_id.setdefault((trigger[1], trigger[2]), set()).add(index)
         self.prefix_list = sorted(self.prefixes)
+        #: Fuzzy words (folded, threshold, shortest and longest word that can reach it) and
+        #: the topics each triggers; which of them each word of the items met so far reaches.
+        self.fuzzy = [(term, threshold, *_fuzzy_lengths(term, threshold))
+                      for term, threshold in fuzzy]
+        self.fuzzy_topics = list(fuzzy.values())
+        self._reaches: dict[str, tuple[int, ...]] = {}
 
     def candidates(self, p: Prepared) -> list[int]:
         found = set(self.always)
@@ -580,6 +617,10 @@ class Matcher:
             i = bisect.bisect_left(p.folded, prefix)
             if i < len(p.folded) and p.folded[i].startswith(prefix):
                 found |= self.prefixes[prefix]
+        if self.fuzzy:
+            for word in p.by_folded:
+                for reached in self._fuzzy_reached(word):
+                    found |= self.fuzzy_topics[reached]
         if self.by_id:
             for scheme, values in (*p.ids.items(), *p.mentioned.items()):
                 for value in values:
@@ -590,6 +631,20 @@ class Matcher:
                         if key in self.by_id:
                             found |= self.by_id[key]
         return sorted(found)
+
+    def _fuzzy_reached(self, word: str) -> tuple[int, ...]:
+        """Which fuzzy words ``word`` reaches (remembered: an archive's words repeat, and a
+        verdict per word replaces comparing every item's words with every fuzzy word)."""
+        reached = self._reaches.get(word)
+        if reached is None:
+            size = len(word)
+            reached = tuple(i for i, (term, threshold, low, high) in enumerate(self.fuzzy)
+                            if low <= size <= high and fuzz.ratio(term, word) >= threshold)
+            if not any(c.isdigit() for c in word):  # numbers are new in nearly every item
+                if len(self._reaches) >= FUZZY_WORDS:
+                    self._reaches.clear()
+                self._reaches[word] = reached
+        return reached
 
     def match(self, doc: MatchDoc | Prepared) -> list[TopicMatch]:
         prepared = doc if isinstance(doc, Prepared) else prepare(doc)

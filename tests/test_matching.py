@@ -212,3 +212,54 @@ def test_other_identifiers() -> None:
     assert ids.kamerstuk("kst-36800-vi-12") == "kst-36800-VI-12"
     assert ids.kamerstuk("kst-36547-B") == "kst-36547-B"
     assert ids.ecli("ecli:nl:hr:2024:123") == "ECLI:NL:HR:2024:123"
+
+
+def test_triggers_never_hide_a_match_fuzzy_words_included() -> None:
+    """The matcher evaluates a topic only for items showing one of its trigger facts; the
+    answer must be the one evaluating every topic for every item gives. Fuzzy words trigger
+    on a word close enough to them (their verdicts remembered per word across items)."""
+    import random
+
+    from monitors.matching import CompiledTopic, prepare
+
+    rng = random.Random(3)
+    topics = [
+        TopicQuery("t1", "uitbuting~ OR stikstof"),
+        TopicQuery("t2", "mensenhandl~ (slachtoffer* OR opvang)"),
+        TopicQuery("t3", "arbeidsuitbuiting~85 AND NOT landbouw"),
+        TopicQuery("t4", "wet~ OR kinderopvang~"),
+        TopicQuery("t5", '"seksuele uitbuiting" OR loverboy~'),
+        TopicQuery("t6", "grensoverschrijdend~ gedrag~"),
+    ]
+    base = ["uitbuiting", "mensenhandel", "slachtoffers", "opvang", "arbeidsuitbuiting",
+            "landbouw", "wet", "wel", "kinderopvang", "seksuele", "loverboys", "gedrag",
+            "grensoverschrijdend", "stikstof", "de", "het", "brief", "2026Z01234"]
+
+    def edit(word: str) -> str:
+        letters = list(word)
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            at = rng.randrange(len(letters))
+            move = rng.choice(["drop", "swap", "add"])
+            if move == "drop" and len(letters) > 2:
+                del letters[at]
+            elif move == "swap":
+                letters[at] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+            else:
+                letters.insert(at, rng.choice("aeiou"))
+        return "".join(letters)
+
+    matcher = Matcher(topics)
+    compiled = [CompiledTopic(t) for t in topics]
+    assert any(t.triggers is not None and any(f[0] == "z" for f in t.triggers) for t in compiled)
+    found = 0
+    for n in range(600):
+        words = [rng.choice(base) if rng.random() < 0.5 else edit(rng.choice(base))
+                 for _ in range(rng.randrange(3, 14))]
+        doc = MatchDoc(title=" ".join(words[:3]), text=" ".join(words[3:]), source="x",
+                       doc_type=None, published_at=None, identifiers={})
+        expected = [m for t in compiled if (m := t.evaluate(prepare(doc))) is not None]
+        got = matcher.match(doc)
+        assert [(m.topic, m.strength) for m in got] == \
+            [(m.topic, m.strength) for m in expected], words
+        found += len(got)
+    assert found > 300  # the items did match, fuzzily and not
