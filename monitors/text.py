@@ -149,7 +149,7 @@ def _cached_word_forms(word: str) -> tuple[str, str]:
     return _fold_word(word), _cached_stem(word)
 
 
-#: Token(...) without NamedTuple's Python-level __new__ (a third of tokenising's time).
+#: Token(...) without NamedTuple's Python-level __new__ (one Python call less per word).
 _new_token = partial(tuple.__new__, Token)
 
 
