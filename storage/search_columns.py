@@ -10,9 +10,10 @@ fraction of that. This is what search engines call doc values or a field cache.
 
 The arrays are brought up to date before every search by reading only what changed: each
 ``search_index`` row carries the change number of its last change (``seq``, kept by triggers
-of migration 0010), ``match`` rows are only ever added except in rare operations (a topic
-re-matched, documents merged, a record gone) that bump a ``reload`` number, after which
-everything is loaded again (about a second per million records). PostgreSQL keeps counting in
+of migration 0010); new ``match`` rows are read by id, matches moved to another document (a
+merge, a split) from a log the triggers keep; rare operations that delete (a topic
+re-matched, a record gone) bump a ``reload`` number, after which everything is loaded again
+(about four seconds per million records). PostgreSQL keeps counting in
 SQL (storage.search._summary); both give the same answer (tests/test_search_columns.py).
 """
 
@@ -30,6 +31,8 @@ _EPOCH_JULIAN = 2440587.5
 _ROW = ("SELECT record_id, document_id, source_id, doc_type, "
         f"CAST(julianday(day) - {_EPOCH_JULIAN} AS INTEGER) FROM search_index")
 _STATE = "SELECT name, value FROM search_state WHERE name IN ('instance', 'seq', 'reload')"
+_MOVES = ("SELECT id, match_id, old_document, old_topic, new_document, new_topic "
+          "FROM search_match_log WHERE id > ? ORDER BY id")
 
 
 class Columns:
@@ -42,29 +45,48 @@ class Columns:
         self.seq = -1
         self.reload = -1
         self.match_max = 0
+        self.log_max = 0
         self.arrays = _Arrays.empty()
         self.kinds: dict[str | None, int] = {None: 0}
         self.kind_names: list[str | None] = [None]
-        self.topic_docs: dict[int, set[int]] = {}
+        #: topic id → document id → its match rows (a document counts while it has one)
+        self.topic_docs: dict[int, dict[int, int]] = {}
         self.topic_arrays: dict[int, np.ndarray] = {}
         self.max_document = 0
 
     def refresh(self, connection: Any) -> _Arrays:
-        """Bring the columns up to what ``connection`` (sqlite3) sees; return them."""
+        """Bring the columns up to what ``connection`` (sqlite3) sees; return them. Everything
+        is read in one transaction (one snapshot), so that new matches and the log of moved
+        ones are read as of the same moment."""
         with self.lock:
-            state = dict(connection.execute(_STATE).fetchall())
-            instance, seq, reload = state["instance"], state["seq"], state["reload"]
-            if instance != self.instance or reload > self.reload:
-                self._load_all(connection, instance, seq, reload)
-            else:
-                if seq > self.seq:  # an older snapshot (another thread's) changes nothing
-                    self._apply(connection.execute(f"{_ROW} WHERE seq > ?", (self.seq,))
-                                .fetchall())
-                    self.seq = seq
-                self._add_matches(connection.execute(
-                    'SELECT id, document_id, topic_id FROM "match" WHERE id > ?',
-                    (self.match_max,)).fetchall())
+            own = not connection.in_transaction
+            if own:
+                connection.execute("BEGIN")
+            try:
+                self._refresh(connection)
+            finally:
+                if own:
+                    connection.execute("COMMIT")
             return self.arrays
+
+    def _refresh(self, connection: Any) -> None:
+        state = dict(connection.execute(_STATE).fetchall())
+        instance, seq, reload = state["instance"], state["seq"], state["reload"]
+        if instance != self.instance or reload > self.reload:
+            self._load_all(connection, instance, seq, reload)
+            return
+        if seq > self.seq:  # (an older snapshot, the caller's transaction, changes nothing)
+            self._apply(connection.execute(f"{_ROW} WHERE seq > ?", (self.seq,)).fetchall())
+            self.seq = seq
+        counted = self.match_max
+        self._add_matches(connection.execute(
+            'SELECT id, document_id, topic_id FROM "match" WHERE id > ?', (counted,)).fetchall())
+        for log_id, match_id, old_document, old_topic, new_document, new_topic in \
+                connection.execute(_MOVES, (self.log_max,)).fetchall():
+            self.log_max = max(self.log_max, log_id)
+            if match_id <= counted:  # a newer match was read as it is now
+                self._count(old_topic, old_document, -1)
+                self._count(new_topic, new_document, +1)
 
     def _load_all(self, connection: Any, instance: int, seq: int, reload: int) -> None:
         self.arrays = _Arrays.empty()
@@ -73,6 +95,8 @@ class Columns:
         self._apply(connection.execute(_ROW).fetchall())
         self._add_matches(connection.execute(
             'SELECT id, document_id, topic_id FROM "match"').fetchall())
+        self.log_max = connection.execute(
+            "SELECT coalesce(max(id), 0) FROM search_match_log").fetchone()[0]
         self.instance, self.seq, self.reload = instance, seq, reload
 
     def _apply(self, rows: list[tuple[Any, ...]]) -> None:
@@ -98,10 +122,18 @@ class Columns:
 
     def _add_matches(self, rows: list[tuple[int, int, int]]) -> None:
         for match_id, document_id, topic_id in rows:
-            self.topic_docs.setdefault(topic_id, set()).add(document_id)
-            self.topic_arrays.pop(topic_id, None)
+            self._count(topic_id, document_id, +1)
             self.match_max = max(self.match_max, match_id)
-            self.max_document = max(self.max_document, document_id)
+
+    def _count(self, topic_id: int, document_id: int, change: int) -> None:
+        documents = self.topic_docs.setdefault(topic_id, {})
+        left = documents.get(document_id, 0) + change
+        if left > 0:
+            documents[document_id] = left
+        else:
+            documents.pop(document_id, None)
+        self.topic_arrays.pop(topic_id, None)
+        self.max_document = max(self.max_document, document_id)
 
     def topics(self) -> list[tuple[int, np.ndarray]]:
         """Each topic's matched documents as an array (built once per change)."""

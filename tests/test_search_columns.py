@@ -5,6 +5,7 @@ SQLite only by design: PostgreSQL counts in SQL (tests/test_search.py runs both)
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,14 +14,15 @@ import pytest
 from sqlalchemy import Engine, select
 
 import storage.search as search_module
+from monitors.matching import MatchDoc
 from monitors.topics import DEFAULT_TOPICS, load_topics
-from storage.archive import Observation
+from storage.archive import Observation, ensure_source, record_observation
 from storage.db import make_engine, session_factory, upgrade
 from storage.identity import split_record
 from storage.models import Record, Topic
 from storage.search import load_counts, search
 from storage.search_columns import _page, columns_for
-from storage.topics import backfill, import_topics
+from storage.topics import active_matcher, backfill, import_topics, record_matches
 from tests.test_search import QUERIES, T0, corpus_observations, store
 
 FILTERS = [
@@ -40,6 +42,22 @@ def sqlite_archive(tmp_path: Path) -> Engine:
         import_topics(session, load_topics(DEFAULT_TOPICS), by="test", now=T0)
     yield engine
     engine.dispose()
+
+
+def store_and_match(engine: Engine, observations: list[Observation]) -> None:
+    """Store as a crawl does: each new version matched against the active topics."""
+    with session_factory(engine).begin() as session:
+        matcher, topic_ids = active_matcher(session)
+        for obs in observations:
+            source = ensure_source(session, obs.source, kind="spider", title=obs.source)
+            result = record_observation(session, source, obs, now=T0)
+            if result.version_id is not None:
+                doc = MatchDoc(title=obs.title, text=obs.text, source=obs.source,
+                               doc_type=obs.doc_type, published_at=obs.published_at,
+                               identifiers={s: [v] for s, v in obs.identifiers})
+                record_matches(session, matcher.match(doc), topic_ids,
+                               document_id=result.document_id, version_id=result.version_id,
+                               now=T0, fresh=True)
 
 
 def both_ways(engine: Engine, query: str, monkeypatch: pytest.MonkeyPatch,
@@ -87,24 +105,40 @@ def test_columns_follow_the_archive(sqlite_archive: Engine,
     assert agree("slavernijverleden") == 0
     columns = columns_for(str(engine.url))
     reloads = columns.reload
-    # New records and new matches: read as changes, no reload.
-    a = Observation(source="tweedekamer", key="m1", url="https://example.test/m1",
-                    fetched_at=T0, title="Motie over slavernijverleden", text="Een motie.",
-                    doc_type="Motie", published_at=T0)
-    b = Observation(source="officielebekendmakingen", key="m2", url="https://example.test/m2",
-                    fetched_at=T0, title="Motie slavernijverleden (publicatie)",
-                    text="Gepubliceerd over mensenhandel.", doc_type="Kamerstuk",
-                    published_at=T0 - timedelta(days=400), identifiers=(("kamerstuk", "kst-36999-7"),))
-    store(engine, [a, b])
+
+    def observation(key: str, title: str, **fields: object) -> Observation:
+        values = {"source": "tweedekamer", "key": key, "url": f"https://example.test/{key}",
+                  "fetched_at": T0, "title": title, "text": "Over mensenhandel.",
+                  "doc_type": "Motie", "published_at": T0, **fields}
+        return Observation(**values)  # type: ignore[arg-type]
+
+    # New records and their matches (as a crawl stores them): read as changes, no reload.
+    a = observation("m1", "Motie over slavernijverleden", text="Een motie.")
+    b = observation("m2", "Motie slavernijverleden (publicatie)", doc_type="Kamerstuk",
+                    source="officielebekendmakingen", published_at=T0 - timedelta(days=400),
+                    identifiers=(("kamerstuk", "kst-36999-7"),))
+    store_and_match(engine, [a, b])
     assert agree("slavernijverleden") == 2
-    assert columns.reload == reloads
-    # A merge moves index rows to the other document: its type and year facets change.
-    store(engine, [Observation(**{**a.__dict__, "identifiers": (("kamerstuk", "kst-36999-7"),)})])
+    # A merge moves index rows and matches to the other document: its type, year and topic
+    # facets change; the moved matches are read from the log, nothing is loaded again.
+    store_and_match(engine, [replace(a, identifiers=(("kamerstuk", "kst-36999-7"),))])
     assert agree("slavernijverleden") == 1
-    with session_factory(engine).begin() as session:
-        record = session.scalars(select(Record).where(Record.key == "m2")).one()
-        split_record(session, record, now=T0)
+    # Stored, matched and merged between two searches: the match is read once, as it is now.
+    c = observation("m3", "Brief over slavernijverleden en uitbuiting")
+    d = observation("m4", "Brief slavernijverleden", source="officielebekendmakingen",
+                    doc_type="Kamerstuk", text="Gepubliceerd.",
+                    identifiers=(("kamerstuk", "kst-36999-9"),))
+    store_and_match(engine, [d, c])  # the older document stays: c's match moves
+    store_and_match(engine, [replace(c, identifiers=(("kamerstuk", "kst-36999-9"),))])
     assert agree("slavernijverleden") == 2
+    # Records split off again: their matches move with them (m4's document keeps none).
+    for key, documents in (("m3", 3), ("m2", 4)):
+        with session_factory(engine).begin() as session:
+            record = session.scalars(select(Record).where(Record.key == key)).one()
+            split_record(session, record, now=T0)
+        assert agree("slavernijverleden") == documents
+    assert agree("mensenhandel") > 0
+    assert columns.reload == reloads and columns.log_max > 0
     # A topic matched again (its matches deleted and written anew): everything reloaded.
     with session_factory(engine).begin() as session:
         topics = session.scalars(select(Topic).where(Topic.slug == "mensenhandel")).all()

@@ -1,6 +1,7 @@
-"""Search columns (SQLite): a change number on every search index row and a small state table,
-kept by triggers, so that a searching process can hold the index's facet columns in memory and
-bring them up to date by reading only what changed (storage/search_columns.py).
+"""Search columns (SQLite): a change number on every search index row, a small state table and
+a log of matches moved between documents, kept by triggers, so that a searching process can
+hold the index's facet columns in memory and bring them up to date by reading only what
+changed (storage/search_columns.py).
 
 Revision ID: 0010
 Revises: 0009
@@ -27,10 +28,10 @@ _BUMP_SEQ = """UPDATE search_state SET value = value + 1 WHERE name = 'seq';
 _BUMP_RELOAD = "UPDATE search_state SET value = value + 1 WHERE name = 'reload';"
 
 #: ``seq``: the change number of the row's last change of a column the counts read (document,
-#: source, type, day). ``reload``: bumped when rows disappear or matches are deleted or moved
-#: (rare: a record without versions, a topic re-matched, documents merged), after which a
-#: reader loads everything again. ``instance``: tells one archive file from another at the
-#: same path (a reader's numbers are only comparable within one).
+#: source, type, day). ``reload``: bumped when index rows or matches are deleted (rare: a
+#: record without versions, a topic re-matched), after which a reader loads everything
+#: again. ``instance``: tells one archive file from another at the same path (a reader's
+#: numbers are only comparable within one). Matches moved between documents are logged.
 SQLITE_DDL = [
     "ALTER TABLE search_index ADD COLUMN seq INTEGER",
     "UPDATE search_index SET seq = record_id",
@@ -56,8 +57,16 @@ SQLITE_DDL = [
     f"""CREATE TRIGGER match_reload_ad AFTER DELETE ON "match" BEGIN
         {_BUMP_RELOAD}
     END""",
-    f"""CREATE TRIGGER match_reload_au AFTER UPDATE OF document_id, topic_id ON "match" BEGIN
-        {_BUMP_RELOAD}
+    # A match moved to another document (documents merged, a record split off): logged with
+    # what it was, so a reader moves its count instead of loading everything again.
+    "CREATE TABLE search_match_log (id INTEGER NOT NULL PRIMARY KEY, match_id INTEGER NOT NULL, "
+    "old_document INTEGER NOT NULL, old_topic INTEGER NOT NULL, "
+    "new_document INTEGER NOT NULL, new_topic INTEGER NOT NULL)",
+    """CREATE TRIGGER match_log_au AFTER UPDATE OF document_id, topic_id ON "match"
+        WHEN old.document_id IS NOT new.document_id OR old.topic_id IS NOT new.topic_id
+        BEGIN
+        INSERT INTO search_match_log (match_id, old_document, old_topic, new_document, new_topic)
+        VALUES (new.id, old.document_id, old.topic_id, new.document_id, new.topic_id);
     END""",
 ]
 
@@ -73,8 +82,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     for name in ("search_index_seq_ai", "search_index_seq_au", "search_index_reload_ad",
-                 "match_reload_ad", "match_reload_au"):
+                 "match_reload_ad", "match_log_au"):
         op.execute(f"DROP TRIGGER {name}")
+    op.execute("DROP TABLE search_match_log")
     op.execute("DROP TABLE search_state")
     op.execute("DROP INDEX ix_search_index_seq")
     op.execute("ALTER TABLE search_index DROP COLUMN seq")
