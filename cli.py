@@ -342,7 +342,7 @@ def _register_recorded_sources(url: str, recording: Path) -> list[str]:
     configured) are added to the archive when it does not have them, so they can be replayed."""
     from sqlalchemy import select
 
-    from crawler.sources import add_source
+    from crawler.sources import SourceRefused, add_source
     from storage.models import Source
 
     added = []
@@ -359,9 +359,16 @@ def _register_recorded_sources(url: str, recording: Path) -> list[str]:
                 for slug, config in sorted(recorded.items()):
                     if session.scalars(select(Source).where(Source.slug == slug)).first():
                         continue
-                    add_source(session, kind=config["kind"], url=config["url"], slug=slug,
-                               title=config.get("title"), selector=config.get("selector"),
-                               now=_now())
+                    try:
+                        add_source(session, kind=config["kind"], url=config["url"], slug=slug,
+                                   title=config.get("title"), selector=config.get("selector"),
+                                   now=_now())
+                    except SourceRefused:
+                        # "exists": a crawl started at the same moment added it between the
+                        # check above and add_source's own (SQLite reads are not one snapshot).
+                        if session.scalars(select(Source).where(Source.slug == slug)).first():
+                            continue
+                        raise
                     added.append(slug)
         except IntegrityError:
             added = []  # a crawl started at the same moment added them first
