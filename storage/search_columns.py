@@ -266,6 +266,8 @@ def _facets(columns: Columns, arrays: _Arrays, record_ids: np.ndarray, documents
     in_result = np.zeros(max(columns.max_document, int(documents.max())) + 1, np.bool_)
     in_result[documents] = True
     for topic_id, matched in columns.topics():
+        # (a newer document than this result's, matched since another thread's refresh)
+        matched = matched[matched < len(in_result)]
         found = int(np.count_nonzero(in_result[matched]))
         if found:
             counts["topic"][str(topic_id)] = found
