@@ -78,6 +78,7 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    exists,
     extract,
     false,
     func,
@@ -1118,7 +1119,15 @@ def search(
             in_title = _SI.c.record_id.in_(select(_TITLE_FTS.c.rowid).where(
                 _TITLE_FTS.c.search_title_fts.op("MATCH")(literal(plan.title))))
         else:
-            in_title = _index_predicate(dialect, plan.title, upper=False, scope="title_tsv")
+            # Per result row, its own title vector: PostgreSQL plans ``record_id IN (titles
+            # with a query word)`` as a scan of a list of up to half a million titles per
+            # row when that list does not fit work_mem (minutes at 1M documents).
+            from sqlalchemy.dialects.postgresql import TSQUERY
+
+            title_hit = literal_column("search_terms.title_tsv").op("@@")(
+                literal(plan.title).cast(TSQUERY))
+            in_title = exists(select(literal_column("1")).select_from(_ST).where(
+                _ST.c.record_id == _SI.c.record_id, title_hit))
     total, facets, page = _summary(session, conditions + [matched], in_title, sort=sort,
                                    limit=max(0, limit), offset=max(0, offset), dialect=dialect,
                                    with_facets=facets)
