@@ -120,7 +120,7 @@ from storage.models import (
     Topic,
     Version,
 )
-from storage.search_columns import Summary, columns_for, members, summarise
+from storage.search_columns import Columns, Summary, columns_for, members, summarise
 
 #: Identifier schemes a query field can ask for (others are not indexed).
 INDEXED_SCHEMES = ("procedure", "celex", "ecli", "artikel", "kamerstuk", "zaak", "dossier")
@@ -1105,8 +1105,7 @@ def search(
     if matched is None:
         return SearchResult(plan.query, 0, [], empty, exact=checked == 0, checked=checked,
                             sort=sort, offset=offset, limit=limit)
-    if dialect == "sqlite" and COUNT_IN_MEMORY and \
-            columns_for(str(session.get_bind().url)).instance is not None:
+    if dialect == "sqlite" and COUNT_IN_MEMORY and _columns(session).instance is not None:
         total, facets, page = _sqlite_summary(
             session, plan, conditions, matched, accepted, sort=sort, limit=max(0, limit),
             offset=max(0, offset), with_facets=facets)
@@ -1148,7 +1147,7 @@ def _expand_prefixes(session: Session, plan: Plan) -> Plan:
     for (``search_vocab``). FTS5 reads a prefix term's merged postings in full even beside a
     rare word in an AND; listed words are skipped through like any other."""
     found: dict[str, str] = {}
-    raw = session.connection().connection.dbapi_connection
+    raw = _raw(session)
 
     def words(match: re.Match[str]) -> str:
         prefix = match.group(1)
@@ -1196,14 +1195,24 @@ def _sqlite_read_cache(session: Session) -> None:
 COUNT_IN_MEMORY = True
 
 
+def _raw(session: Session) -> Any:
+    """The session's DBAPI connection (sqlite3): the statements below, run as they are."""
+    return session.connection().connection.dbapi_connection
+
+
+def _columns(session: Session) -> Columns:
+    return columns_for(str(session.get_bind().url))
+
+
 def load_counts(session: Session) -> None:
-    """SQLite: read the index's facet columns into this process (about four seconds per
-    million records the first time; then only what changed). Searches of a process that did
-    count from them in memory (a web server: its searches call this first); a one-off
-    search (the CLI) counts in SQL rather than load them."""
+    """SQLite: read the index's facet columns into this process unless it has them (about
+    four seconds per million records). Searches of a process that did count from them in
+    memory, each bringing them up to date first (a web server: its searches call this
+    first); a one-off search (the CLI) counts in SQL rather than load them."""
     if session.get_bind().dialect.name == "sqlite" and COUNT_IN_MEMORY:
-        columns_for(str(session.get_bind().url)).refresh(
-            session.connection().connection.dbapi_connection)
+        columns = _columns(session)
+        if columns.instance is None:
+            columns.refresh(_raw(session))
 
 
 def _sqlite_summary(session: Session, plan: Plan, conditions: list[ColumnElement[bool]],
@@ -1212,8 +1221,8 @@ def _sqlite_summary(session: Session, plan: Plan, conditions: list[ColumnElement
                     ) -> tuple[int, dict[str, list[tuple[str, int]]], list[int]]:
     """``_summary`` for SQLite: the result's index rows are found in SQL (FTS5 alone when
     nothing else filters), and counted from the in-memory columns."""
-    raw = session.connection().connection.dbapi_connection
-    columns = columns_for(str(session.get_bind().url))
+    raw = _raw(session)
+    columns = _columns(session)
     arrays = columns.refresh(raw)
     record_ids = _result_ids(session, raw, plan, conditions, matched, accepted, arrays)
     known = record_ids < len(arrays.document)
