@@ -306,7 +306,9 @@ def mentions(text: str) -> dict[str, set[str]]:
         found["celex"] = celexes
     if "ecli" in lowered:
         found["ecli"] = {m.group().upper() for m in _ECLI.finditer(text)}
-    if _ARTICLE_HINT.search(lowered):
+    # (The substrings first: the pattern alone costs ~10 µs on a 300-character text.)
+    if ("art" in lowered or "bwbr" in lowered or "sr" in lowered or "sv" in lowered) \
+            and _ARTICLE_HINT.search(lowered):
         articles = set(articles_in(text))
         if articles:
             found["artikel"] = articles

@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 
 from monitors import identifiers as ids
 from monitors.query import And, Field, Node, Not, Or, Phrase, Word, date_range, parse
-from monitors.text import Token, fold, tokens
+from monitors.text import Token, fold, tokens, word_forms
 
 #: A word's stem must be at least this long to match as the head of a compound
 #: ("uitbuit" finds "arbeidsuitbuiting"). Shorter heads match too much: "handel" would find
@@ -96,59 +96,83 @@ class TopicMatch:
     hits: tuple[Hit, ...]
 
 
-#: Texts up to this length are remembered tokenised (the last ``RECENT_TEXTS``): the crawl
+#: Texts up to this length are remembered as words (the last ``RECENT_TEXTS``): the crawl
 #: prepares an item for the matcher and, in the same batch, its stored version for the search
-#: index (bench/RESULTS.md, crawl). Longer texts are rare, and their tokens big.
+#: index (bench/RESULTS.md, crawl). Longer texts are rare, and their words many.
 RECENT_TEXT_MAX = 20_000
 RECENT_TEXTS = 256
 
+#: A word of a prepared text: (folded, stem).
+Form = tuple[str, str]
+
 
 @lru_cache(maxsize=RECENT_TEXTS)
-def _recent_tokens(text: str) -> tuple[Token, ...]:
-    return tuple(tokens(text))
+def _recent_forms(text: str) -> tuple[Form, ...]:
+    return tuple(word_forms(text))
 
 
-def _tokens_of(text: str) -> Iterable[Token]:
-    return _recent_tokens(text) if len(text) <= RECENT_TEXT_MAX else tokens(text)
+def _forms_of(text: str) -> Sequence[Form]:
+    return _recent_forms(text) if len(text) <= RECENT_TEXT_MAX else word_forms(text)
 
 
 class Prepared:
-    """An item's text and identifiers, tokenised once for every topic."""
+    """An item's text and identifiers, split into words once for every topic."""
 
     TEXT_FIELDS = ("titel", "tekst")
 
     def __init__(self, doc: MatchDoc):
         self.doc = doc
         self.texts = {"titel": doc.title or "", "tekst": doc.text or ""}
-        self.tokens: dict[str, list[Token]] = {f: list(_tokens_of(t))
-                                               for f, t in self.texts.items()}
-        self.positions: dict[str, list[tuple[str, int]]] = {}
-        for name, toks in self.tokens.items():
-            for index, token in enumerate(toks):
-                self.positions.setdefault(token.stem, []).append((name, index))
+        #: Each field's words in order, as (folded, stem); offsets (``tokens``) only for the
+        #: hits that explain a match.
+        self.forms: dict[str, Sequence[Form]] = {f: _forms_of(t) for f, t in self.texts.items()}
+        positions: dict[str, list[tuple[str, int]]] = {}
+        #: Each distinct folded word and its stem (the matcher's triggers are looked up per
+        #: distinct word).
+        words: dict[str, str] = {}
+        for name, forms in self.forms.items():
+            for index, (folded, token_stem) in enumerate(forms):
+                places = positions.get(token_stem)
+                if places is None:
+                    positions[token_stem] = [(name, index)]
+                else:
+                    places.append((name, index))
+                words[folded] = token_stem
+        self.positions = positions
+        self.words = words
+        self._compounds: dict[str, str | None] = {}
 
     # What only some clauses need is worked out on first use.
 
-    @cached_property
-    def heads(self) -> dict[str, str]:
-        """Compound heads: every suffix of a stem that is long enough to be one."""
-        heads: dict[str, str] = {}
-        for token_stem in self.positions:
-            for cut in range(1, len(token_stem) - COMPOUND_HEAD_MIN + 1):
-                heads.setdefault(token_stem[cut:], token_stem)
-        return heads
+    def compound(self, head: str) -> str | None:
+        """The first stem of the item that is a compound ending in ``head`` (a stem at least
+        ``COMPOUND_HEAD_MIN`` long), or None."""
+        if head in self._compounds:
+            return self._compounds[head]
+        found = None
+        if len(head) >= COMPOUND_HEAD_MIN:
+            size = len(head)
+            found = next((s for s in self.positions if len(s) > size and s.endswith(head)),
+                         None)
+        self._compounds[head] = found
+        return found
 
     @cached_property
     def folded(self) -> list[str]:
-        return sorted(self.by_folded)
+        return sorted(self.words)
 
     @cached_property
     def by_folded(self) -> dict[str, tuple[str, int]]:
         first: dict[str, tuple[str, int]] = {}
-        for name, toks in self.tokens.items():
-            for index, token in enumerate(toks):
-                first.setdefault(token.folded, (name, index))
+        for name, forms in self.forms.items():
+            for index, (folded, _) in enumerate(forms):
+                first.setdefault(folded, (name, index))
         return first
+
+    @cached_property
+    def tokens(self) -> dict[str, list[Token]]:
+        """Each field's words with their offsets in the text (the same words as ``forms``)."""
+        return {name: list(tokens(text)) for name, text in self.texts.items()}
 
     @cached_property
     def by_length(self) -> dict[int, list[str]]:
@@ -287,7 +311,7 @@ def _holds(p: Prepared, trigger: Trigger) -> bool:
         return _fuzzy_hit(p, trigger[1], int(trigger[2]))
     if kind == "s":
         stem_ = trigger[1]
-        return stem_ in p.positions or (len(stem_) >= COMPOUND_HEAD_MIN and stem_ in p.heads)
+        return stem_ in p.positions or p.compound(stem_) is not None
     if kind == "p":
         i = bisect.bisect_left(p.folded, trigger[1])
         return i < len(p.folded) and p.folded[i].startswith(trigger[1])
@@ -358,9 +382,8 @@ def _word_where(p: Prepared, word_stem: str) -> tuple[str, int] | None:
     places = p.positions.get(word_stem)
     if places:
         return places[0]
-    if len(word_stem) >= COMPOUND_HEAD_MIN and word_stem in p.heads:
-        return p.positions[p.heads[word_stem]][0]
-    return None
+    compound = p.compound(word_stem)
+    return p.positions[compound][0] if compound is not None else None
 
 
 def _compile_word(node: Word) -> Evaluator:
@@ -421,21 +444,21 @@ def _compile_phrase(node: Phrase, clause: str | None = None) -> Evaluator:
 
     def matches(p: Prepared, hits: list[Hit] | None) -> bool:
         for name, index in p.positions.get(stems[0], ()):
-            toks = p.tokens[name]
+            forms = p.forms[name]
             if within is None:
-                if index + len(stems) <= len(toks) and all(
-                    toks[index + k].stem == s for k, s in enumerate(stems)
+                if index + len(stems) <= len(forms) and all(
+                    forms[index + k][1] == s for k, s in enumerate(stems)
                 ):
                     if hits is not None:
                         hits.append(p.token_hit(clause, (name, index), span=len(stems)))
                     return True
             else:
-                window = range(max(0, index - within), min(len(toks), index + within + 1))
-                found = {toks[j].stem for j in window}
+                window = range(max(0, index - within), min(len(forms), index + within + 1))
+                found = {forms[j][1] for j in window}
                 if all(s in found for s in stems):
                     if hits is not None:
-                        last = max(j for j in window if toks[j].stem in stems)
-                        first = min(j for j in window if toks[j].stem in stems)
+                        last = max(j for j in window if forms[j][1] in stems)
+                        first = min(j for j in window if forms[j][1] in stems)
                         hits.append(p.token_hit(clause, (name, first), span=last - first + 1))
                     return True
         return False
@@ -561,7 +584,10 @@ class CompiledTopic:
         return TopicMatch(self.slug, "weak" if weak else "strong", unique)
 
 
-#: Words whose fuzzy verdicts a matcher remembers (then it starts again): a vocabulary's worth.
+#: Words whose verdicts (which topics they trigger) a matcher remembers; then it starts again.
+#: Words with a digit (zaak and document numbers, dates) are mostly new, so this fills up
+#: after some tens of thousands of items; working the verdicts out again costs far less
+#: than a second.
 FUZZY_WORDS = 100_000
 
 
@@ -598,29 +624,27 @@ class Matcher:
                     self.by_id.setdefault((trigger[1], trigger[2]), set()).add(index)
         self.prefix_list = sorted(self.prefixes)
         #: Fuzzy words (folded, threshold, shortest and longest word that can reach it) and
-        #: the topics each triggers; which of them each word of the items met so far reaches.
+        #: the topics each triggers.
         self.fuzzy = [(term, threshold, *_fuzzy_lengths(term, threshold))
                       for term, threshold in fuzzy]
         self.fuzzy_topics = list(fuzzy.values())
-        self._reaches: dict[str, tuple[int, ...]] = {}
+        #: Which topics each word met so far triggers, by its stem, as a compound's head, by a
+        #: prefix or by reaching a fuzzy word (an archive's words repeat: a verdict per word
+        #: replaces looking up every word of every item); the words that trigger nothing
+        #: apart, so that an item's known quiet words are set aside in one set difference.
+        self._reaches: dict[str, frozenset[int]] = {}
+        self._quiet: set[str] = set()
 
     def candidates(self, p: Prepared) -> list[int]:
         found = set(self.always)
-        for token_stem in p.positions:
-            if token_stem in self.by_stem:
-                found |= self.by_stem[token_stem]
-        if self.by_head:
-            for head in p.heads:
-                if head in self.by_head:
-                    found |= self.by_head[head]
-        for prefix in self.prefix_list:
-            i = bisect.bisect_left(p.folded, prefix)
-            if i < len(p.folded) and p.folded[i].startswith(prefix):
-                found |= self.prefixes[prefix]
-        if self.fuzzy:
-            for word in p.by_folded:
-                for reached in self._fuzzy_reached(word):
-                    found |= self.fuzzy_topics[reached]
+        words = p.words
+        reaches = self._reaches
+        for word in words.keys() - self._quiet:
+            reached = reaches.get(word)
+            if reached is None:
+                reached = self._word_reaches(word, words[word])
+            if reached:
+                found |= reached
         if self.by_id:
             for scheme, values in (*p.ids.items(), *p.mentioned.items()):
                 for value in values:
@@ -632,18 +656,32 @@ class Matcher:
                             found |= self.by_id[key]
         return sorted(found)
 
-    def _fuzzy_reached(self, word: str) -> tuple[int, ...]:
-        """Which fuzzy words ``word`` reaches (remembered: an archive's words repeat, and a
-        verdict per word replaces comparing every item's words with every fuzzy word)."""
-        reached = self._reaches.get(word)
-        if reached is None:
-            size = len(word)
-            reached = tuple(i for i, (term, threshold, low, high) in enumerate(self.fuzzy)
-                            if low <= size <= high and fuzz.ratio(term, word) >= threshold)
-            if not any(c.isdigit() for c in word):  # numbers are new in nearly every item
-                if len(self._reaches) >= FUZZY_WORDS:
-                    self._reaches.clear()
-                self._reaches[word] = reached
+    def _word_reaches(self, word: str, word_stem: str) -> frozenset[int]:
+        """The topics a word (folded, with its stem: a function of the folded form) triggers;
+        remembered."""
+        found: set[int] = set()
+        if word_stem in self.by_stem:
+            found |= self.by_stem[word_stem]
+        if self.by_head:
+            for cut in range(1, len(word_stem) - COMPOUND_HEAD_MIN + 1):
+                head = word_stem[cut:]
+                if head in self.by_head:
+                    found |= self.by_head[head]
+        for prefix in self.prefix_list:
+            if word.startswith(prefix):
+                found |= self.prefixes[prefix]
+        size = len(word)
+        for i, (term, threshold, low, high) in enumerate(self.fuzzy):
+            if low <= size <= high and fuzz.ratio(term, word) >= threshold:
+                found |= self.fuzzy_topics[i]
+        reached = frozenset(found)
+        if len(self._reaches) + len(self._quiet) >= FUZZY_WORDS:
+            self._reaches.clear()
+            self._quiet.clear()
+        if reached:
+            self._reaches[word] = reached
+        else:
+            self._quiet.add(word)
         return reached
 
     def match(self, doc: MatchDoc | Prepared) -> list[TopicMatch]:

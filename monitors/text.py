@@ -138,19 +138,33 @@ def _fold_other(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+#: The folded form and stem of words met so far (words with a digit excepted); emptied when
+#: full, like the other word caches. A plain dict: looked up for every word of every text.
+_FORMS: dict[str, tuple[str, str]] = {}
+
+
 def _word_forms(word: str) -> tuple[str, str]:
+    forms = _FORMS.get(word)
+    if forms is not None:
+        return forms
     if not word.isalpha() and _HAS_DIGIT(word):  # (isalpha: no regex for most words)
         return _fold_word(word), _stem(word)
-    return _cached_word_forms(word)
-
-
-@lru_cache(maxsize=WORD_CACHE)
-def _cached_word_forms(word: str) -> tuple[str, str]:
-    return _fold_word(word), _cached_stem(word)
+    forms = _fold_word(word), _cached_stem(word)
+    if len(_FORMS) >= WORD_CACHE:
+        _FORMS.clear()
+    _FORMS[word] = forms
+    return forms
 
 
 #: Token(...) without NamedTuple's Python-level __new__ (one Python call less per word).
 _new_token = partial(tuple.__new__, Token)
+
+
+def word_forms(text: str) -> list[tuple[str, str]]:
+    """(folded, stem) of each word of ``text``, in order: ``tokens`` without the offsets, for
+    what only needs the words (three times faster)."""
+    known = _FORMS.get
+    return [known(word) or _word_forms(word) for word in _WORD.findall(text)]
 
 
 def tokens(text: str) -> Iterator[Token]:

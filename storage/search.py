@@ -185,13 +185,14 @@ def type_token(stems: Sequence[str]) -> str:
     return "t" + encode(" ".join(stems))
 
 
-def _field_terms(toks: Sequence[Any]) -> str:
-    stream = [stem_token(t.stem) for t in toks]
+def _field_terms(forms: Sequence[tuple[str, str]]) -> str:
+    """A field's index terms from its words as (folded, stem)."""
+    stream = [stem_token(word_stem) for _, word_stem in forms]
     extra: dict[str, None] = {}
-    for t in toks:
-        extra[folded_token(t.folded)] = None
-        if len(t.stem) >= COMPOUND_HEAD_MIN:
-            extra[reversed_token(t.stem)] = None
+    for folded, word_stem in forms:
+        extra[folded_token(folded)] = None
+        if len(word_stem) >= COMPOUND_HEAD_MIN:
+            extra[reversed_token(word_stem)] = None
     return " ".join(stream + list(extra))
 
 
@@ -256,7 +257,7 @@ def entry_values(
     of it, as tokens."""
     p = Prepared(MatchDoc(title=title or "", text=text or "", source=source, doc_type=doc_type,
                           published_at=published_at, identifiers=identifiers))
-    title_terms, body_terms = _field_terms(p.tokens["titel"]), _field_terms(p.tokens["tekst"])
+    title_terms, body_terms = _field_terms(p.forms["titel"]), _field_terms(p.forms["tekst"])
     terms = " ".join([_other_terms(p), *position_tokens(title_terms, body_terms)]).strip()
     return {
         "title_terms": title_terms,

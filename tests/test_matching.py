@@ -214,13 +214,19 @@ def test_other_identifiers() -> None:
     assert ids.ecli("ecli:nl:hr:2024:123") == "ECLI:NL:HR:2024:123"
 
 
-def test_triggers_never_hide_a_match_fuzzy_words_included() -> None:
+@pytest.mark.parametrize("remembered", [100_000, 7])
+def test_triggers_never_hide_a_match_fuzzy_words_included(
+        remembered: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The matcher evaluates a topic only for items showing one of its trigger facts; the
     answer must be the one evaluating every topic for every item gives. Fuzzy words trigger
-    on a word close enough to them (their verdicts remembered per word across items)."""
+    on a word close enough to them; every word's verdict (stem, compound head, prefix, fuzzy
+    words) is remembered across items, and forgotten when too many (here also every 7)."""
     import random
 
+    from monitors import matching
     from monitors.matching import CompiledTopic, prepare
+
+    monkeypatch.setattr(matching, "FUZZY_WORDS", remembered)
 
     rng = random.Random(3)
     topics = [
@@ -230,6 +236,8 @@ def test_triggers_never_hide_a_match_fuzzy_words_included() -> None:
         TopicQuery("t4", "wet~ OR kinderopvang~"),
         TopicQuery("t5", '"seksuele uitbuiting" OR loverboy~'),
         TopicQuery("t6", "grensoverschrijdend~ gedrag~"),
+        TopicQuery("t7", "slachtoff* OR uitbuiting"),  # a prefix; a compound's head
+        TopicQuery("t8", '"brief 2026Z01234" OR kinderopvang'),
     ]
     base = ["uitbuiting", "mensenhandel", "slachtoffers", "opvang", "arbeidsuitbuiting",
             "landbouw", "wet", "wel", "kinderopvang", "seksuele", "loverboys", "gedrag",
@@ -263,3 +271,16 @@ def test_triggers_never_hide_a_match_fuzzy_words_included() -> None:
             [(m.topic, m.strength) for m in expected], words
         found += len(got)
     assert found > 300  # the items did match, fuzzily and not
+
+
+def test_word_forms_are_the_tokens_without_offsets() -> None:
+    """The matcher reads a text's words with ``word_forms`` and, for the hits explaining a
+    match, their offsets with ``tokens``: both must give the same words in the same order."""
+    from monitors.text import tokens, word_forms
+
+    texts = ["", "Één ruïne; art. 273f Sr en 2024/1712 — kst-36547-3 (d66)",
+             "Zo'n jeugdzorg-instelling ’s avonds: seksueel grensoverschrijdend gedrag!",
+             "Œuvre straße İstanbul ﬁnanciën 12-13 x_y  a\nb\tc"]
+    for text in texts * 2:  # the second time from the word cache
+        assert word_forms(text) == [(t.folded, t.stem) for t in tokens(text)]
+
