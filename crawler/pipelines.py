@@ -41,10 +41,10 @@ from monitors.matching import MatchDoc
 from monitors.text import clean
 from storage.archive import (
     Observation, Outcome, Result, ensure_source, lock_observations, needs_index,
-    record_observation,
+    record_observation, records_by_key,
 )
 from storage.db import check_schema, make_engine, session_factory
-from storage.models import CrawlRun, RunStatus, Source
+from storage.models import CrawlRun, Record, RunStatus, Source
 from storage.runs import ERROR_LIMIT, add_error, finish_run, interrupted_runs, start_run
 from storage.search import sync_records
 from storage.topics import active_matcher, record_matches
@@ -219,7 +219,11 @@ class StorePipeline:
             return
         try:
             results = self._store_batch([item for item, _ in batch])
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
+            # Normal only when the database refused an item; each is stored on its own now.
+            logger.warning("store.batch_retried items=%d error=%s", len(batch),
+                           type(exc).__name__)
+            self.crawler.stats.inc_value("watch/store/batches_retried")
             for item, future in batch:
                 try:
                     outcome = self._store_one(item)
@@ -240,8 +244,14 @@ class StorePipeline:
             assert source is not None
             observations = [_observation(item) for item in items]
             lock_observations(session, source, observations)
-            stored = [self._record(session, source, item, observation)
-                      for item, observation in zip(items, observations)]
+            known = records_by_key(session, source, [o.key for o in observations])
+            stored = []
+            seen: set[str] = set()
+            for item, observation in zip(items, observations):
+                # A key met again in the batch may have been created by the batch: looked up.
+                up_to_date = known if observation.key not in seen else None
+                seen.add(observation.key)
+                stored.append(self._record(session, source, item, observation, up_to_date))
             sync_records(session, [result.record_id for result, _ in stored
                                    if needs_index(result)])
         self.crawler.stats.inc_value("watch/match/matches", sum(matched for _, matched in stored))
@@ -271,12 +281,13 @@ class StorePipeline:
         raise AssertionError("unreachable")
 
     def _record(self, session: Any, source: Source, item: PolicyItem,
-                observation: Observation) -> tuple[Result, int]:
+                observation: Observation, known: dict[str, Record] | None = None
+                ) -> tuple[Result, int]:
         """Record one observation and match its new version, if any: (result, matches)."""
         now = self.now()
         result = record_observation(
             session, source, observation, now=now, crawl_run_id=self.run_id,
-            resumes=self.resumes, index=False,
+            resumes=self.resumes, index=False, known=known,
         )
         matched = 0
         if result.version_id is not None:

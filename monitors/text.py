@@ -51,9 +51,13 @@ def clean(text: str | None) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(ch if (ch.isprintable() or ch.isspace()) else " " for ch in text)
-    return _WHITESPACE.sub(" ", text).strip()
+    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text))
+    if not text.isprintable():
+        # A control or format character (rare): a space too, then whitespace folded again.
+        # (Per character in Python only here: crawled texts are long.)
+        text = "".join(ch if (ch.isprintable() or ch.isspace()) else " " for ch in text)
+        text = _WHITESPACE.sub(" ", text)
+    return text.strip()
 
 
 def fold(text: str | None) -> str:

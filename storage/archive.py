@@ -127,6 +127,7 @@ def record_observation(
     crawl_run_id: int | None = None,
     resumes: Collection[int] = (),
     index: bool = True,
+    known: Mapping[str, Record] | None = None,
 ) -> Result:
     """Store ``obs`` and return what it meant. The caller owns the transaction (commit/rollback).
 
@@ -134,11 +135,16 @@ def record_observation(
     changes fold into their unreported events as into this run's own, so a crawl killed halfway
     and run again leaves the events one clean run would have left. ``index=False``: the caller
     brings the search index up to date itself, before it commits (``needs_index`` and
-    ``storage.search.sync_records``, for a batch at once).
+    ``storage.search.sync_records``, for a batch at once). ``known``: the source's records read
+    for a batch at once (``records_by_key``, after ``lock_observations``) and still up to date
+    for ``obs.key``: a key missing from it has no record yet.
     """
     lock_observations(session, source, [obs])
-    record = session.scalars(_RECORD_BY_KEY, {"source_id": source.id, "key": obs.key}
-                             ).one_or_none()
+    if known is not None:
+        record = known.get(obs.key)
+    else:
+        record = session.scalars(_RECORD_BY_KEY, {"source_id": source.id, "key": obs.key}
+                                 ).one_or_none()
 
     if obs.removed:
         result = _remove(session, record, now=now, crawl_run_id=crawl_run_id)
@@ -152,6 +158,23 @@ def record_observation(
         # merge, a removal or restoration); cheap when none of that changed.
         sync_record(session, result.record_id)
     return result
+
+
+#: Keys per query of ``records_by_key`` (SQLite allows 32,766 bound parameters).
+KEYS_PER_QUERY = 500
+
+
+def records_by_key(session: Session, source: Source, keys: Collection[str]) -> dict[str, Record]:
+    """The source's records with these keys, read in one query per ``KEYS_PER_QUERY``: a
+    batch's lookups at once instead of one ORM query per observation."""
+    wanted = sorted(set(keys))
+    found: dict[str, Record] = {}
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start:start + KEYS_PER_QUERY]
+        for record in session.scalars(select(Record).where(Record.source_id == source.id,
+                                                           Record.key.in_(chunk))):
+            found[record.key] = record
+    return found
 
 
 def needs_index(result: Result) -> bool:
