@@ -141,6 +141,7 @@ class Prepared:
         self.positions = positions
         self.words = words
         self._compounds: dict[str, str | None] = {}
+        self._tokens: dict[str, list[Token]] = {}
 
     # What only some clauses need is worked out on first use.
 
@@ -169,10 +170,13 @@ class Prepared:
                 first.setdefault(folded, (name, index))
         return first
 
-    @cached_property
-    def tokens(self) -> dict[str, list[Token]]:
-        """Each field's words with their offsets in the text (the same words as ``forms``)."""
-        return {name: list(tokens(text)) for name, text in self.texts.items()}
+    def tokens(self, name: str) -> list[Token]:
+        """A field's words with their offsets in its text (the same words as ``forms``), read
+        only for a field with a hit."""
+        found = self._tokens.get(name)
+        if found is None:
+            found = self._tokens[name] = list(tokens(self.texts[name]))
+        return found
 
     @cached_property
     def by_length(self) -> dict[int, list[str]]:
@@ -220,7 +224,7 @@ class Prepared:
     def token_hit(self, clause: str, where: tuple[str, int], span: int = 1,
                   fuzzy: bool = False) -> Hit:
         name, index = where
-        toks = self.tokens[name]
+        toks = self.tokens(name)
         return self.hit(clause, name, toks[index].start, toks[index + span - 1].end, fuzzy)
 
 
