@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.db import make_engine, refresh_statistics
 from storage.errors import DatabaseUnavailable
+from storage.search_columns import prune_match_log
 
 logger = logging.getLogger(__name__)
 
@@ -113,11 +114,12 @@ def run_jobs(
             await asyncio.gather(*tasks)
 
     _run_reactor(main)
-    _refresh_statistics(database_url)
+    _after_crawls(database_url)
 
 
-def _refresh_statistics(database_url: str) -> None:
-    """After the crawls: the archive's statistics, where the server does not keep them."""
+def _after_crawls(database_url: str) -> None:
+    """After the crawls: the archive's statistics, where the server does not keep them; the
+    search columns' log of moved matches, when it has grown (SQLite)."""
     try:
         engine = make_engine(database_url)
     except DatabaseUnavailable:
@@ -125,8 +127,11 @@ def _refresh_statistics(database_url: str) -> None:
     try:
         if refresh_statistics(engine):
             logger.info("archive statistics refreshed (PostgreSQL autovacuum is off)")
+        with engine.begin() as connection:
+            if removed := prune_match_log(connection):
+                logger.info("search: %d logged match moves removed; columns reload", removed)
     except SQLAlchemyError as exc:  # a crawl's result does not depend on it
-        logger.warning("could not refresh the archive's statistics: %s", exc)
+        logger.warning("archive upkeep after the crawls failed: %s", exc)
     finally:
         engine.dispose()
 

@@ -13,7 +13,8 @@ The arrays are brought up to date before every search by reading only what chang
 of migration 0010); new ``match`` rows are read by id, matches moved to another document (a
 merge, a split) from a log the triggers keep; rare operations that delete (a topic
 re-matched, a record gone) bump a ``reload`` number, after which everything is loaded again
-(about four seconds per million records). PostgreSQL keeps counting in
+(about four seconds per million records); so does emptying the log of moves when it has grown
+(``prune_match_log``, after crawls). PostgreSQL keeps counting in
 SQL (storage.search._summary); both give the same answer (tests/test_search_columns.py).
 """
 
@@ -177,6 +178,27 @@ class _Arrays:
 
 _COLUMNS: dict[str, Columns] = {}
 _COLUMNS_LOCK = threading.Lock()
+
+
+#: Moves of matches the log keeps for processes whose columns have not read them yet; at the
+#: end of a crawl with more than this, the log is emptied and every process loads its columns
+#: again once (about four seconds per million records).
+MATCH_LOG_MAX = 100_000
+
+
+def prune_match_log(connection: Any, keep: int = MATCH_LOG_MAX) -> int:
+    """SQLite: empty the log of moved matches when it holds more than ``keep`` moves, telling
+    every process to load its columns again (so none misses a move it had not read yet).
+    ``connection``: a SQLAlchemy connection in a transaction. Returns the moves removed."""
+    if connection.dialect.name != "sqlite":
+        return 0
+    held = connection.exec_driver_sql("SELECT count(*) FROM search_match_log").scalar()
+    if held <= keep:
+        return 0
+    connection.exec_driver_sql("DELETE FROM search_match_log")
+    connection.exec_driver_sql(
+        "UPDATE search_state SET value = value + 1 WHERE name = 'reload'")
+    return int(held)
 
 
 def columns_for(database: str) -> Columns:

@@ -21,7 +21,7 @@ from storage.db import make_engine, session_factory, upgrade
 from storage.identity import split_record
 from storage.models import Record, Topic
 from storage.search import load_counts, search
-from storage.search_columns import _page, columns_for
+from storage.search_columns import _page, columns_for, prune_match_log
 from storage.topics import active_matcher, backfill, import_topics, record_matches
 from tests.test_search import QUERIES, T0, corpus_observations, store
 
@@ -139,6 +139,22 @@ def test_columns_follow_the_archive(sqlite_archive: Engine,
         assert agree("slavernijverleden") == documents
     assert agree("mensenhandel") > 0
     assert columns.reload == reloads and columns.log_max > 0
+    # A move this process has not read yet, then the log emptied (after a crawl, when it has
+    # grown): the columns load again rather than miss the move (m6's match moves to the
+    # document of m5, which no topic matched before).
+    store_and_match(engine, [observation("m5", "Motie slavernijverleden", text="Een motie.",
+                                         identifiers=(("kamerstuk", "kst-36999-11"),))])
+    loud = observation("m6", "Brief slavernijverleden", text="Over mensenhandel.")
+    store_and_match(engine, [loud])
+    assert agree("slavernijverleden") == 6
+    with session_factory(engine).begin() as session:
+        assert prune_match_log(session.connection(), keep=10_000) == 0  # not grown: kept
+    store_and_match(engine, [replace(loud, identifiers=(("kamerstuk", "kst-36999-11"),))])
+    with session_factory(engine).begin() as session:
+        assert prune_match_log(session.connection(), keep=0) > 0
+    assert agree("slavernijverleden") == 5
+    assert columns.reload == reloads + 1
+    reloads = columns.reload
     # A topic matched again (its matches deleted and written anew): everything reloaded.
     with session_factory(engine).begin() as session:
         topics = session.scalars(select(Topic).where(Topic.slug == "mensenhandel")).all()
