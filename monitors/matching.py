@@ -592,7 +592,7 @@ class CompiledTopic:
 #: Words with a digit (zaak and document numbers, dates) are mostly new, so this fills up
 #: after some tens of thousands of items; working the verdicts out again costs far less
 #: than a second.
-FUZZY_WORDS = 100_000
+REMEMBERED_WORDS = 100_000
 
 
 class Matcher:
@@ -679,7 +679,7 @@ class Matcher:
             if low <= size <= high and fuzz.ratio(term, word) >= threshold:
                 found |= self.fuzzy_topics[i]
         reached = frozenset(found)
-        if len(self._reaches) + len(self._quiet) >= FUZZY_WORDS:
+        if len(self._reaches) + len(self._quiet) >= REMEMBERED_WORDS:
             self._reaches.clear()
             self._quiet.clear()
         if reached:

@@ -226,7 +226,7 @@ def test_triggers_never_hide_a_match_fuzzy_words_included(
     from monitors import matching
     from monitors.matching import CompiledTopic, prepare
 
-    monkeypatch.setattr(matching, "FUZZY_WORDS", remembered)
+    monkeypatch.setattr(matching, "REMEMBERED_WORDS", remembered)
 
     rng = random.Random(3)
     topics = [
