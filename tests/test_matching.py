@@ -283,4 +283,3 @@ def test_word_forms_are_the_tokens_without_offsets() -> None:
              "Œuvre straße İstanbul ﬁnanciën 12-13 x_y  a\nb\tc"]
     for text in texts * 2:  # the second time from the word cache
         assert word_forms(text) == [(t.folded, t.stem) for t in tokens(text)]
-

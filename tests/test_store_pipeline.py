@@ -3,7 +3,9 @@ database refuses costs only that item.
 
 A real replay crawl (CLI subprocess) of the fixture week's Tweede Kamer rows in which one
 document carries an identifier PostgreSQL refuses (longer than the column): the batch it is in
-fails, is stored again item by item, and the account names the one item that was lost.
+fails, is stored again item by item, and the account names the one item that was lost. And a
+batch that meets a key twice (its records are read by key once per batch) stores it as one
+record with two versions, without falling back to item by item.
 """
 
 from __future__ import annotations
