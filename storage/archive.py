@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, text
+from sqlalchemy import bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from monitors.text import clean, word_runs, words
 from storage.columns import jsonable
+from storage.fastinsert import FastInsert
 from storage.identity import (
     STRONG_SCHEMES, RecordFacts, find_document, find_join, index_title, join_reason,
     merge_documents, record_day,
@@ -85,6 +86,8 @@ class Result:
 def scheduled_from(status: Mapping[str, Any]) -> datetime | None:
     """The moment a `datum` status facet ("2026-12-03 10:00", Amsterdam time) names, in UTC."""
     value = str(status.get("datum") or "").strip()
+    if not value:
+        return None  # most records: no strptime failures to pay for
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
             local = datetime.strptime(value[:16] if " " in value else value[:10], pattern)
@@ -205,21 +208,30 @@ def lock_observations(session: Session, source: Source, observations: Sequence[O
         {f"k{i}": key for i, key in enumerate(keys)})
 
 
-# Built once: SQLAlchemy memoises a statement's cache key on the statement object, so a
-# statement built per record pays for its key every time (bench/RESULTS.md, crawl).
-_INSERT_DOCUMENT = insert(Document.__table__).returning(Document.__table__.c.id)
-_INSERT_RECORD = insert(Record.__table__).returning(Record.__table__.c.id)
-_INSERT_VERSION = insert(Version.__table__).returning(Version.__table__.c.id)
-_INSERT_EVENT = insert(ChangeEvent.__table__).returning(ChangeEvent.__table__.c.id)
-_INSERT_IDENTIFIER = insert(Identifier.__table__)
+# The rows of a new record, written on the driver's cursor (storage/fastinsert.py): Core's
+# execute cost as much per statement as the database's work (bench/RESULTS.md, crawl).
+_INSERT_DOCUMENT = FastInsert(Document.__table__, (
+    "title", "doc_type", "published_at", "first_seen_at", "last_changed_at"), returning_id=True)
+_INSERT_RECORD = FastInsert(Record.__table__, (
+    "source_id", "document_id", "key", "url", "title", "doc_type", "content_hash", "status",
+    "scheduled_at", "first_seen_at", "last_seen_at", "joined_by"), returning_id=True)
+_INSERT_VERSION = FastInsert(Version.__table__, (
+    "record_id", "document_id", "number", "content_hash", "title", "text", "doc_type",
+    "published_at", "meta", "fetched_at", "crawl_run_id", "created_at"), returning_id=True)
+_INSERT_EVENT = FastInsert(ChangeEvent.__table__, (
+    "kind", "document_id", "record_id", "version_id", "crawl_run_id", "detected_at", "detail"),
+    returning_id=True)
+_INSERT_IDENTIFIER = FastInsert(Identifier.__table__, ("record_id", "document_id", "scheme",
+                                                       "value"))
 
 
 def _create(
     session: Session, source: Source, obs: Observation, *, now: datetime, crawl_run_id: int | None
 ) -> Result:
-    """A record the source states for the first time. Its rows are written with one Core
-    statement each (document, record, identifiers, title keys, version, event): no ORM unit of
-    work, which cost three quarters of storing a new record (bench/RESULTS.md, crawl)."""
+    """A record the source states for the first time. Its rows are written with one statement
+    each (document, record, identifiers, title keys, version, event) on the driver's cursor: no
+    ORM unit of work, which cost three quarters of storing a new record (bench/RESULTS.md,
+    crawl)."""
     title = clean(obs.title)
     digest = content_hash(obs.title, obs.text, obs.fingerprint)
     # A shared strong identifier, a re-issue, or a near-duplicate (storage.identity).
@@ -233,26 +245,26 @@ def _create(
         document_id = document.id
         joined_by: dict[str, Any] | None = join.reason
     else:
-        document_id = connection.execute(
-            _INSERT_DOCUMENT,
+        document_id = _INSERT_DOCUMENT.one(
+            connection,
             {"title": title, "doc_type": obs.doc_type, "published_at": obs.published_at,
              "first_seen_at": now, "last_changed_at": now},
-        ).scalar_one()
+        )
         joined_by = None
-    record_id = connection.execute(
-        _INSERT_RECORD,
+    record_id = _INSERT_RECORD.one(
+        connection,
         {"source_id": source.id, "document_id": document_id, "key": obs.key, "url": obs.url,
          "title": title, "doc_type": obs.doc_type, "content_hash": digest,
          "status": dict(obs.status), "scheduled_at": scheduled_from(obs.status),
          "first_seen_at": now, "last_seen_at": now, "joined_by": joined_by},
-    ).scalar_one()
+    )
     _add_identifiers(session, _NewRecord(record_id, document_id), obs.identifiers, fresh=True)
     index_title(session, record_id, facts, fresh=True)
-    version_id = connection.execute(
-        _INSERT_VERSION,
+    version_id = _INSERT_VERSION.one(
+        connection,
         _version_row(record_id, document_id, obs, number=1, digest=digest,
                      crawl_run_id=crawl_run_id, now=now),
-    ).scalar_one()
+    )
     detail: dict[str, Any] = {"status": dict(obs.status)} if obs.status else {}
     if joined_by is not None:
         # The work was known already: to the document this is another copy of it.
@@ -260,7 +272,7 @@ def _create(
     kind = EventKind.NEW if joined_by is None else EventKind.CHANGED
     row = _event_row(kind, record_id, document_id, version_id, now=now,
                      crawl_run_id=crawl_run_id, detail=detail)
-    event_id = connection.execute(_INSERT_EVENT, row).scalar_one()
+    event_id = _INSERT_EVENT.one(connection, row)
     # What the caller reads of it (Result.status_changed); not added to the session.
     event = ChangeEvent(id=event_id, **row)
     return Result(Outcome.NEW, record_id, document_id, version_id, [event])
@@ -450,7 +462,7 @@ def _add_identifiers(
         return False
     if fresh:
         unique = list(dict.fromkeys(identifiers))
-        session.connection().execute(_INSERT_IDENTIFIER, [
+        _INSERT_IDENTIFIER.many(session.connection(), [
             {"record_id": record.id, "document_id": record.document_id, "scheme": scheme,
              "value": value} for scheme, value in unique])
         return any(scheme in STRONG_SCHEMES for scheme, _ in unique)

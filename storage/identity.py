@@ -44,12 +44,13 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 from sqlalchemy import (
-    Boolean, Date, Integer, Text, and_, bindparam, delete, insert, or_, select, text, update,
+    Boolean, Date, Integer, Text, and_, bindparam, delete, or_, select, text, update,
 )
 from sqlalchemy.orm import Session
 
 from monitors import identifiers as ids
 from monitors.text import fold, stem, tokens
+from storage.fastinsert import FastInsert
 from storage.models import (
     ChangeEvent, Document, Identifier, Match, Record, SearchEntry, TitleKey, Version,
 )
@@ -334,7 +335,7 @@ def find_join(session: Session, facts: RecordFacts) -> Join | None:
     return find_near_duplicate(session, facts)
 
 
-_INSERT_TITLE_KEY = insert(TitleKey.__table__)  # built once
+_INSERT_TITLE_KEY = FastInsert(TitleKey.__table__, ("record_id", "key", "source_id", "day"))
 
 
 def index_title(session: Session, record_id: int, facts: RecordFacts, *, fresh: bool) -> None:
@@ -343,7 +344,7 @@ def index_title(session: Session, record_id: int, facts: RecordFacts, *, fresh: 
         session.execute(delete(TitleKey).where(TitleKey.record_id == record_id))
     keys = title_key_rows(facts.source, facts.source_kind, facts.doc_type, facts.title)
     if keys:
-        session.connection().execute(_INSERT_TITLE_KEY, [
+        _INSERT_TITLE_KEY.many(session.connection(), [
             {"record_id": record_id, "key": key, "source_id": facts.source_id, "day": facts.day}
             for key in keys])
 

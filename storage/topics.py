@@ -11,12 +11,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from monitors.matching import LOCAL, Matcher, MatchDoc, TopicMatch, prepare
 from monitors.topics import Topic as TopicDefinition
 from monitors.topics import validate
+from storage.fastinsert import FastInsert
 from storage.models import Document, Identifier, Match, Record, Source, Topic, TopicRevision, Version
 
 
@@ -100,7 +101,8 @@ def active_matcher(session: Session) -> tuple[Matcher, dict[str, int]]:
     return Matcher(definition_of(r).as_query() for r in rows), {r.slug: r.id for r in rows}
 
 
-_INSERT_MATCH = insert(Match.__table__)  # built once
+_INSERT_MATCH = FastInsert(Match.__table__, ("topic_id", "document_id", "version_id", "strength",
+                                             "reason", "matched_at"))
 
 
 def record_matches(
@@ -119,7 +121,7 @@ def record_matches(
              "reason": {"hits": [h.as_dict() for h in match.hits]}, "matched_at": now}
             for match in matches if topic_ids[match.topic] not in existing]
     if rows:
-        session.connection().execute(_INSERT_MATCH, rows)
+        _INSERT_MATCH.many(session.connection(), rows)
     return len(rows)
 
 
