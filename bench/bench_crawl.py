@@ -15,6 +15,9 @@ process (tests/loopback.py), and crawls it, each crawl in a fresh process:
 - ``pipeline``: our spider with our pipelines (NormalizePipeline → StorePipeline: identify,
   store with versions/events/search index, match against the 16 default topics) into a fresh
   archive, once per database in ``--databases``.
+- ``again`` (not run by default; after ``pipeline``): the same crawl into the archive the
+  pipeline crawl left: the weekly re-crawl, in which nearly every item is one the archive
+  holds unchanged.
 
 All crawls use the same settings: politeness off (no delay, no AutoThrottle, 16 concurrent
 requests per host), so the crawler, not the rules for real sites, is measured. Targets
@@ -364,6 +367,16 @@ def bare_spider_class(base: str, start_urls: list[str]) -> type:
     return BareSpider
 
 
+SQLITE_ARCHIVE = Path("/tmp/beleidsradar-bench-crawl.db")
+
+
+def archive_url(database: str) -> str:
+    """Where the pipeline crawls store on ``database``."""
+    if database == "sqlite":
+        return f"sqlite:///{SQLITE_ARCHIVE}"
+    return f"{POSTGRES_URL}?options=-csearch_path%3Dbench_crawl"
+
+
 def prepare_archive(database: str) -> str:
     """A fresh archive with the default topics; returns its URL."""
     from sqlalchemy import text
@@ -373,17 +386,15 @@ def prepare_archive(database: str) -> str:
     from storage.topics import import_topics
 
     if database == "sqlite":
-        path = Path("/tmp/beleidsradar-bench-crawl.db")
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
+            Path(f"{SQLITE_ARCHIVE}{suffix}").unlink(missing_ok=True)
     else:
         admin = make_engine(POSTGRES_URL)
         with admin.begin() as connection:
             connection.execute(text("DROP SCHEMA IF EXISTS bench_crawl CASCADE"))
             connection.execute(text("CREATE SCHEMA bench_crawl"))
         admin.dispose()
-        url = f"{POSTGRES_URL}?options=-csearch_path%3Dbench_crawl"
+    url = archive_url(database)
     engine = make_engine(url)
     upgrade(engine)
     with session_factory(engine).begin() as session:
@@ -418,7 +429,9 @@ def crawl_once(mode: str, base: str, folder: Path, database: str | None,
         crawler.pipelines.BATCH_ITEMS = int(os.environ["BENCH_BATCH_ITEMS"])
     manifest = json.loads((folder / "manifest.json").read_text())
     cursor = manifest["sources"]["tweedekamer"]["cursor"]
-    url = prepare_archive(database) if database else None
+    url = None
+    if database:
+        url = archive_url(database) if mode == "again" else prepare_archive(database)
     settings = project_settings(WATCH_TK_ODATA_URL=f"{base}/OData/v4/2.0/",
                                 WATCH_CLOCK=manifest["recorded_at"], **BENCH_SETTINGS)
     if url:
@@ -585,9 +598,9 @@ def main() -> None:
     try:
         modes = args.modes.split(",")
         for mode in modes:
-            if mode == "pipeline":
+            if mode in ("pipeline", "again"):
                 for database in args.databases.split(","):
-                    profile = args.profile if database == "sqlite" else None
+                    profile = args.profile if database == "sqlite" and mode == "pipeline" else None
                     results.append(run_child(mode, server.base, folder, database, profile))
                     print(json.dumps(results[-1]))
             else:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from monitors.text import clean, word_runs, words
 from storage.columns import jsonable
@@ -168,14 +168,16 @@ KEYS_PER_QUERY = 500
 
 
 def records_by_key(session: Session, source: Source, keys: Collection[str]) -> dict[str, Record]:
-    """The source's records with these keys, read in one query per ``KEYS_PER_QUERY``: a
-    batch's lookups at once instead of one ORM query per observation."""
+    """The source's records with these keys and their identifiers, read in two queries per
+    ``KEYS_PER_QUERY``: a batch's lookups at once instead of one ORM query per observation
+    (each of which also flushed the batch's earlier changes first)."""
     wanted = sorted(set(keys))
     found: dict[str, Record] = {}
     for start in range(0, len(wanted), KEYS_PER_QUERY):
         chunk = wanted[start:start + KEYS_PER_QUERY]
-        for record in session.scalars(select(Record).where(Record.source_id == source.id,
-                                                           Record.key.in_(chunk))):
+        for record in session.scalars(select(Record)
+                                      .where(Record.source_id == source.id, Record.key.in_(chunk))
+                                      .options(selectinload(Record.identifiers))):
             found[record.key] = record
     return found
 
@@ -466,21 +468,21 @@ def _add_identifiers(
             {"record_id": record.id, "document_id": record.document_id, "scheme": scheme,
              "value": value} for scheme, value in unique])
         return any(scheme in STRONG_SCHEMES for scheme, _ in unique)
-    existing = set(
-        session.execute(
-            select(Identifier.scheme, Identifier.value).where(Identifier.record_id == record.id)
-        ).all()
-    )
-    added_strong = False
+    assert isinstance(record, Record)
+    # Read with the record by ``records_by_key``, else loaded here; kept up to date below.
+    existing = {(identifier.scheme, identifier.value) for identifier in record.identifiers}
+    added_strong = added = False
     for scheme, value in dict.fromkeys(identifiers):
         if (scheme, value) not in existing:
-            session.add(
+            record.identifiers.append(
                 Identifier(
                     record_id=record.id, document_id=record.document_id, scheme=scheme, value=value
                 )
             )
+            added = True
             added_strong = added_strong or scheme in STRONG_SCHEMES
-    session.flush()
+    if added:
+        session.flush()
     return added_strong
 
 
