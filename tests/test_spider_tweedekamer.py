@@ -339,3 +339,22 @@ def test_document_titles_say_what_the_document_is(onderwerp, titel, expected) ->
 
     row = {"Onderwerp": onderwerp, "Titel": titel, "DocumentNummer": "2026D48123"}
     assert document_title(row) == expected
+
+
+def test_nul_characters_are_dropped_at_any_depth_and_clean_rows_are_kept_as_they_are():
+    from crawler.spiders._base import well_formed
+
+    meta = {"row": {"Onderwerp": "Motie\x00 van het lid", "Zaak": [{"Nummer\x00": "2026Z1"}]},
+            "note": "a literal \\x00 is text, not a NUL"}
+    item = well_formed(PolicyItem(source="tweedekamer", key="Zaak/1", url="https://x.test/1",
+                                  fetched_at=datetime(2026, 12, 7, tzinfo=UTC),
+                                  title="Motie\x00", status={"besluit": "aange\x00nomen"},
+                                  meta=meta))
+    assert item.title == "Motie"
+    assert item.status == {"besluit": "aangenomen"}
+    assert item.meta == {"row": {"Onderwerp": "Motie van het lid", "Zaak": [{"Nummer": "2026Z1"}]},
+                         "note": "a literal \\x00 is text, not a NUL"}
+    clean_meta = {"row": {"Onderwerp": "Motie", "Zaak": [{"Nummer": "2026Z2"}]}}
+    clean = well_formed(PolicyItem(source="tweedekamer", key="Zaak/2", url="https://x.test/2",
+                                   fetched_at=datetime(2026, 12, 7, tzinfo=UTC), meta=clean_meta))
+    assert clean.meta == {"row": {"Onderwerp": "Motie", "Zaak": [{"Nummer": "2026Z2"}]}}
