@@ -107,7 +107,7 @@ from monitors.matching import (
 )
 from monitors import identifiers as ids
 from monitors.query import And, Field, Node, Not, Or, Phrase, Word, date_range, parse
-from monitors.text import fold, tokens
+from monitors.text import WORD_CACHE, fold, tokens
 from storage.models import (
     ChangeEvent,
     Document,
@@ -185,15 +185,35 @@ def type_token(stems: Sequence[str]) -> str:
     return "t" + encode(" ".join(stems))
 
 
+#: A word's index tokens (stem, folded, reversed stem or None) by its (folded, stem) forms:
+#: most words of a text were indexed before. Bounded like monitors.text's caches (emptied when
+#: full), so that a long crawl's memory stays flat.
+_WORD_TOKENS: dict[tuple[str, str], tuple[str, str, str | None]] = {}
+
+
+def _word_tokens(forms: tuple[str, str]) -> tuple[str, str, str | None]:
+    found = _WORD_TOKENS.get(forms)
+    if found is None:
+        folded, word_stem = forms
+        found = (stem_token(word_stem), folded_token(folded),
+                 reversed_token(word_stem) if len(word_stem) >= COMPOUND_HEAD_MIN else None)
+        if len(_WORD_TOKENS) >= WORD_CACHE:
+            _WORD_TOKENS.clear()
+        _WORD_TOKENS[forms] = found
+    return found
+
+
 def _field_terms(forms: Sequence[tuple[str, str]]) -> str:
-    """A field's index terms from its words as (folded, stem)."""
-    stream = [stem_token(word_stem) for _, word_stem in forms]
+    """A field's index terms from its words as (folded, stem): the stems in order (for
+    phrases), then each distinct folded word and reversed stem once."""
+    known = _WORD_TOKENS.get
+    tokens = [known(pair) or _word_tokens(pair) for pair in forms]
     extra: dict[str, None] = {}
-    for folded, word_stem in forms:
-        extra[folded_token(folded)] = None
-        if len(word_stem) >= COMPOUND_HEAD_MIN:
-            extra[reversed_token(word_stem)] = None
-    return " ".join(stream + list(extra))
+    for _, folded, reverse in tokens:
+        extra[folded] = None
+        if reverse is not None:
+            extra[reverse] = None
+    return " ".join([stem for stem, _, _ in tokens] + list(extra))
 
 
 def _other_terms(p: Prepared) -> str:
