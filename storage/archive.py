@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, text
+from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from monitors.text import clean, word_runs, words
@@ -70,13 +70,26 @@ class Outcome(enum.StrEnum):
     IGNORED = "ignored"  # a removal of something we never had, or already removed
 
 
+@dataclass(frozen=True)
+class RecordedEvent:
+    """What a Result tells of a change event it recorded (the row is ``ChangeEvent`` ``id``)."""
+
+    id: int
+    kind: str
+    detail: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, event: ChangeEvent) -> RecordedEvent:
+        return cls(event.id, event.kind, event.detail)
+
+
 @dataclass
 class Result:
     outcome: Outcome
     record_id: int | None = None
     document_id: int | None = None
     version_id: int | None = None
-    events: list[ChangeEvent] = field(default_factory=list)
+    events: list[RecordedEvent] = field(default_factory=list)
 
     @property
     def status_changed(self) -> bool:
@@ -241,10 +254,8 @@ def _create(
     join = find_join(session, facts)
     connection = session.connection()
     if join is not None:
-        document = session.get(Document, join.document_id)
-        assert document is not None
-        document.last_changed_at = now
-        document_id = document.id
+        document_id = join.document_id
+        _touch_document(session, document_id, now)
         joined_by: dict[str, Any] | None = join.reason
     else:
         document_id = _INSERT_DOCUMENT.one(
@@ -275,9 +286,24 @@ def _create(
     row = _event_row(kind, record_id, document_id, version_id, now=now,
                      crawl_run_id=crawl_run_id, detail=detail)
     event_id = _INSERT_EVENT.one(connection, row)
-    # What the caller reads of it (Result.status_changed); not added to the session.
-    event = ChangeEvent(id=event_id, **row)
+    event = RecordedEvent(event_id, row["kind"], row["detail"])
     return Result(Outcome.NEW, record_id, document_id, version_id, [event])
+
+
+_TOUCH_DOCUMENT = (update(Document.__table__)
+                   .where(Document.__table__.c.id == bindparam("document_id"))
+                   .values(last_changed_at=bindparam("changed_at")))
+
+
+def _touch_document(session: Session, document_id: int, now: datetime) -> None:
+    """The document changed ``now``: its ORM copy if the session holds one, else one UPDATE
+    (loading it to set one column cost ~0.4 ms, a query and a flush of the batch so far)."""
+    document = session.identity_map.get(Session.identity_key(Document, document_id))
+    if document is not None:
+        document.last_changed_at = now
+    else:
+        session.connection().execute(_TOUCH_DOCUMENT, {"document_id": document_id,
+                                                       "changed_at": now})
 
 
 @dataclass(frozen=True)
@@ -368,7 +394,8 @@ def _update(
         document.published_at = obs.published_at or document.published_at
     outcome = Outcome.CHANGED if events[0].kind == EventKind.CHANGED else Outcome.STATUS
     return Result(
-        outcome, record.id, record.document_id, version.id if version else None, events
+        outcome, record.id, record.document_id, version.id if version else None,
+        [RecordedEvent.of(event) for event in events],
     )
 
 
@@ -449,7 +476,8 @@ def _remove(
         assert document is not None
         document.removed_at = now
         document.last_changed_at = now
-    return Result(Outcome.REMOVED, record.id, record.document_id, None, [event])
+    return Result(Outcome.REMOVED, record.id, record.document_id, None,
+                  [RecordedEvent.of(event)])
 
 
 def _add_identifiers(
