@@ -15,6 +15,11 @@ process (tests/loopback.py), and crawls it, each crawl in a fresh process:
 - ``pipeline``: our spider with our pipelines (NormalizePipeline → StorePipeline: identify,
   store with versions/events/search index, match against the 16 default topics) into a fresh
   archive, once per database in ``--databases``.
+- ``store`` (not run by default): the storing alone, without HTTP or Scrapy's engine: the
+  recording's pages parsed by our spider in-process, the items normalised, then stored in
+  batches of BATCH_ITEMS through StorePipeline's own batch write into a fresh archive; CPU
+  per item of the storing only. Much steadier than a whole crawl on a noisy machine: the
+  one to compare two versions of the storing with.
 - ``again`` (not run by default; after ``pipeline``): the same crawl into the archive the
   pipeline crawl left: the weekly re-crawl, in which nearly every item is one the archive
   holds unchanged.
@@ -518,6 +523,48 @@ def crawl_once(mode: str, base: str, folder: Path, database: str | None,
     return result
 
 
+def store_once(folder: Path, database: str) -> dict[str, Any]:
+    """Parse the recording's pages in-process, then store the items as StorePipeline does."""
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import TextResponse
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.pipelines import BATCH_ITEMS, NormalizePipeline, StorePipeline
+    from crawler.runner import project_settings
+    from crawler.spiders.tweedekamer import TweedekamerSpider
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    url = prepare_archive(database)
+    settings = project_settings(WATCH_DATABASE_URL=url, WATCH_CLOCK=manifest["recorded_at"])
+    crawler = Crawler(TweedekamerSpider, settings)
+    crawler.stats = MemoryStatsCollector(crawler)
+    spider = TweedekamerSpider.from_crawler(crawler)
+    crawler.spider = spider
+    normalize = NormalizePipeline(crawler)
+    items = []
+    for meta_file in sorted(folder.glob("responses/*/*.json")):
+        meta = json.loads(meta_file.read_text())
+        if "/OData/" not in meta["url"]:
+            continue
+        entity = meta["url"].split("/2.0/")[1].split("?")[0]
+        response = TextResponse(url=meta["url"], body=meta_file.with_suffix(".body").read_bytes(),
+                                encoding="utf-8", request=Request(meta["url"]))
+        items += [normalize.process_item(out) for out in spider.parse_page(response, entity)
+                  if not isinstance(out, Request)]
+    store = StorePipeline(crawler)
+    store.open_spider()
+    cpu, started = time.process_time(), time.perf_counter()
+    for start in range(0, len(items), BATCH_ITEMS):
+        store._store_batch(items[start:start + BATCH_ITEMS])
+    cpu, seconds = time.process_time() - cpu, time.perf_counter() - started
+    store.engine.dispose()
+    return {"mode": "store", "database": database, "items": len(items),
+            "seconds": round(seconds, 3), "items_per_s": round(len(items) / seconds, 1),
+            "cpu_ms_per_item": round(cpu * 1000 / max(1, len(items)), 3),
+            "load_average": round(os.getloadavg()[0], 2), "archive": archive_counts(url)}
+
+
 def archive_counts(url: str) -> dict[str, Any]:
     from sqlalchemy import func, select
 
@@ -579,6 +626,9 @@ def main() -> None:
         return
     if args.batch_items:
         os.environ["BENCH_BATCH_ITEMS"] = str(args.batch_items)  # read by the crawl processes
+    if args.child == "store":
+        print(json.dumps(store_once(Path(args.data), args.database)))
+        return
     if args.child:
         result = crawl_once(args.child, args.base, Path(args.data), args.database, args.profile,
                             args.rss_every)
@@ -598,7 +648,7 @@ def main() -> None:
     try:
         modes = args.modes.split(",")
         for mode in modes:
-            if mode in ("pipeline", "again"):
+            if mode in ("pipeline", "again", "store"):
                 for database in args.databases.split(","):
                     profile = args.profile if database == "sqlite" and mode == "pipeline" else None
                     results.append(run_child(mode, server.base, folder, database, profile))
