@@ -82,7 +82,7 @@ class NormalizePipeline:
                 raise DropItem(f"naive datetime in {name} of {item.key}")
         item.title = clean(item.title)
         item.identifiers = {
-            scheme: list(dict.fromkeys(clean(v) for v in values if v and clean(v)))
+            scheme: list(dict.fromkeys(c for c in (clean(v) for v in values if v) if c))
             for scheme, values in item.identifiers.items()
         }
         item.status = {k: clean(v) for k, v in item.status.items() if v is not None}
