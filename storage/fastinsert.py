@@ -46,7 +46,8 @@ class FastInsert:
         self.table = table
         self.columns = tuple(columns)
         self.returning_id = returning_id
-        self._plans: dict[str, _Plan] = {}
+        #: By (dialect, driver): two drivers of one database may bind parameters differently.
+        self._plans: dict[tuple[str, str], _Plan] = {}
 
     def one(self, connection: Connection, row: Mapping[str, Any]) -> int | None:
         """Insert one row; its primary key if ``returning_id``."""
@@ -92,9 +93,9 @@ class FastInsert:
         return {name: value for (name, _), value in zip(plan.columns, values)}
 
     def _plan(self, dialect: Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
+        plan = self._plans.get((dialect.name, dialect.driver))
         if plan is None:
-            plan = self._plans[dialect.name] = self._make_plan(dialect)
+            plan = self._plans[(dialect.name, dialect.driver)] = self._make_plan(dialect)
         return plan
 
     def _make_plan(self, dialect: Dialect) -> _Plan:
@@ -126,6 +127,7 @@ class FastInsert:
             raise ValueError(f"{table.name}: unexpected parameters {order} for {keys}")
         processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
                       for name in keys}
-        return _Plan(sql=sql, sql_many=sql_many, columns=tuple((name, processors[name]) for name in order),
+        return _Plan(sql=sql, sql_many=sql_many,
+                     columns=tuple((name, processors[name]) for name in order),
                      positional=positional, defaults=tuple(defaults), returning=returning,
                      error=dialect.loaded_dbapi.Error)
