@@ -207,13 +207,13 @@ def _field_terms(forms: Sequence[tuple[str, str]]) -> str:
     """A field's index terms from its words as (folded, stem): the stems in order (for
     phrases), then each distinct folded word and reversed stem once."""
     known = _WORD_TOKENS.get
-    tokens = [known(pair) or _word_tokens(pair) for pair in forms]
+    per_word = [known(pair) or _word_tokens(pair) for pair in forms]
     extra: dict[str, None] = {}
-    for _, folded, reverse in tokens:
+    for _, folded, reverse in per_word:
         extra[folded] = None
         if reverse is not None:
             extra[reverse] = None
-    return " ".join([stem for stem, _, _ in tokens] + list(extra))
+    return " ".join([stem for stem, _, _ in per_word] + list(extra))
 
 
 def _other_terms(p: Prepared) -> str:
