@@ -531,6 +531,7 @@ def store_once(folder: Path, database: str) -> dict[str, Any]:
     from scrapy.statscollectors import MemoryStatsCollector
 
     from crawler.pipelines import BATCH_ITEMS, NormalizePipeline, StorePipeline
+    from crawler.replay import read_response
     from crawler.runner import project_settings
     from crawler.spiders.tweedekamer import TweedekamerSpider
 
@@ -540,18 +541,25 @@ def store_once(folder: Path, database: str) -> dict[str, Any]:
     crawler = Crawler(TweedekamerSpider, settings)
     crawler.stats = MemoryStatsCollector(crawler)
     spider = TweedekamerSpider.from_crawler(crawler)
+    spider.cursor = dict(manifest["sources"]["tweedekamer"]["cursor"])
     crawler.spider = spider
     normalize = NormalizePipeline(crawler)
+    # The pages the spider asks for, in its order (each entity's next links followed).
+    pending = [(spider.query_url(entity, spider.since(entity)), entity)
+               for entity in spider.entities]
     items = []
-    for meta_file in sorted(folder.glob("responses/*/*.json")):
-        meta = json.loads(meta_file.read_text())
-        if "/OData/" not in meta["url"]:
-            continue
-        entity = meta["url"].split("/2.0/")[1].split("?")[0]
-        response = TextResponse(url=meta["url"], body=meta_file.with_suffix(".body").read_bytes(),
-                                encoding="utf-8", request=Request(meta["url"]))
-        items += [normalize.process_item(out) for out in spider.parse_page(response, entity)
-                  if not isinstance(out, Request)]
+    while pending:
+        page_url, entity = pending.pop(0)
+        found = read_response(folder, page_url)
+        if found is None:
+            raise SystemExit(f"not in the recording: {page_url}")
+        response = TextResponse(url=page_url, body=found[1], encoding="utf-8",
+                                request=Request(page_url))
+        for out in spider.parse_page(response, entity):
+            if isinstance(out, Request):
+                pending.append((out.url, out.meta["entity"]))
+            else:
+                items.append(normalize.process_item(out))
     store = StorePipeline(crawler)
     store.open_spider()
     cpu, started = time.process_time(), time.perf_counter()
