@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache, partial
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import snowballstemmer
 
@@ -99,6 +99,19 @@ WORD_CACHE = 50_000
 _HAS_DIGIT = re.compile(r"\d").search
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def remember(cache: dict[K, V], key: K, value: V) -> V:
+    """Keep ``value`` in a word cache (a plain dict: faster to look up than an lru_cache),
+    emptying the cache first when it holds WORD_CACHE entries; returns ``value``."""
+    if len(cache) >= WORD_CACHE:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 def stem(word: str) -> str:
     """The Dutch stem of one word (folded first). Digits and mixed tokens such as 273f stay."""
     if _HAS_DIGIT(word):
@@ -153,11 +166,7 @@ def _word_forms(word: str) -> tuple[str, str]:
         return forms
     if not word.isalpha() and _HAS_DIGIT(word):  # (isalpha: no regex for most words)
         return _fold_word(word), _stem(word)
-    forms = _fold_word(word), _cached_stem(word)
-    if len(_FORMS) >= WORD_CACHE:
-        _FORMS.clear()
-    _FORMS[word] = forms
-    return forms
+    return remember(_FORMS, word, (_fold_word(word), _cached_stem(word)))
 
 
 #: Token(...) without NamedTuple's Python-level __new__ (one Python call less per word).

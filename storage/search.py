@@ -107,7 +107,7 @@ from monitors.matching import (
 )
 from monitors import identifiers as ids
 from monitors.query import And, Field, Node, Not, Or, Phrase, Word, date_range, parse
-from monitors.text import WORD_CACHE, fold, tokens
+from monitors.text import fold, remember, tokens
 from storage.models import (
     ChangeEvent,
     Document,
@@ -187,7 +187,7 @@ def type_token(stems: Sequence[str]) -> str:
 
 #: A word's index tokens (stem, folded, reversed stem or None) by its (folded, stem) forms:
 #: most words of a text were indexed before. Bounded like monitors.text's caches (emptied when
-#: full), so that a long crawl's memory stays flat.
+#: full, ``monitors.text.remember``), so that a long crawl's memory stays flat.
 _WORD_TOKENS: dict[tuple[str, str], tuple[str, str, str | None]] = {}
 
 
@@ -195,11 +195,9 @@ def _word_tokens(forms: tuple[str, str]) -> tuple[str, str, str | None]:
     found = _WORD_TOKENS.get(forms)
     if found is None:
         folded, word_stem = forms
-        found = (stem_token(word_stem), folded_token(folded),
-                 reversed_token(word_stem) if len(word_stem) >= COMPOUND_HEAD_MIN else None)
-        if len(_WORD_TOKENS) >= WORD_CACHE:
-            _WORD_TOKENS.clear()
-        _WORD_TOKENS[forms] = found
+        found = remember(_WORD_TOKENS, forms, (
+            stem_token(word_stem), folded_token(folded),
+            reversed_token(word_stem) if len(word_stem) >= COMPOUND_HEAD_MIN else None))
     return found
 
 
